@@ -1,0 +1,6 @@
+"""ops-db: the trading team's operational database on PostgreSQL + TimescaleDB."""
+
+from ops_db.errors import OpsDbError
+
+__all__ = ["OpsDbError"]
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from ops_db.cli import run
+
+run()

@@ -1,0 +1,46 @@
+"""The ops-db command line. `main()` is the single error boundary: one line, non-zero exit."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import psycopg
+import typer
+
+from ops_db.cli import db_cmds, migrate_cmds  # noqa: F401  (register commands)
+from ops_db.cli.app import app
+from ops_db.errors import OpsDbError, translate
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code instead of exiting (tests call this)."""
+    try:
+        app(args=argv, prog_name="ops-db")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except OpsDbError as exc:
+        typer.echo(f"ops-db: {exc}", err=True)
+        return exc.exit_code
+    except psycopg.Error as exc:
+        error = translate(exc)
+        typer.echo(f"ops-db: {error}", err=True)
+        return error.exit_code
+    except KeyboardInterrupt:
+        typer.echo("ops-db: interrupted", err=True)
+        return 130
+    except Exception as exc:
+        if os.environ.get("OPS_DB_DEBUG"):
+            raise
+        typer.echo(
+            f"ops-db: internal error: {type(exc).__name__}: {exc} (OPS_DB_DEBUG=1 shows the traceback)", err=True
+        )
+        return 1
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

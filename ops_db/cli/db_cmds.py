@@ -1,0 +1,68 @@
+"""ops-db db up|down|status|url|destroy: the private cluster."""
+
+from __future__ import annotations
+
+import typer
+
+from ops_db.cli.app import JsonOption, console, db_app, print_json
+from ops_db.cluster import LocalCluster
+
+
+@db_app.command()
+def up() -> None:
+    """Create (first time) and start the local cluster; harmless when it already runs."""
+    cluster = LocalCluster.from_env()
+    changed = cluster.up()
+    state = "started" if changed else "already running"
+    console.print(f"local cluster {state}: port {cluster.port}, edition {cluster.license}, home {cluster.home}")
+
+
+@db_app.command()
+def down() -> None:
+    """Stop the local cluster (its data stays)."""
+    cluster = LocalCluster.from_env()
+    console.print("stopped" if cluster.down() else "not running")
+
+
+@db_app.command("status")
+def db_status(json_out: JsonOption = False) -> None:
+    """Whether the local cluster runs, its port and edition. Exit 1 when it is not running."""
+    cluster = LocalCluster.from_env()
+    running = cluster.is_initialized() and cluster.is_running()
+    info = {
+        "running": running,
+        "initialized": cluster.is_initialized(),
+        "port": cluster.port,
+        "edition": cluster.license,
+        "home": str(cluster.home),
+    }
+    if json_out:
+        print_json(info)
+    else:
+        state = "running" if running else ("stopped" if cluster.is_initialized() else "not created")
+        console.print(f"{state}: port {cluster.port}, edition {cluster.license or '-'}, home {cluster.home}")
+    if not running:
+        raise typer.Exit(1)
+
+
+@db_app.command()
+def url() -> None:
+    """Print the local cluster's connection URL (no password: local socket, trust auth)."""
+    cluster = LocalCluster.from_env()
+    if not cluster.is_running():
+        typer.echo("local cluster is not running: ops-db db up", err=True)
+        raise typer.Exit(1)
+    typer.echo(cluster.url())
+
+
+@db_app.command()
+def destroy(
+    yes: bool = typer.Option(False, "--yes", envvar="OPS_DB_DESTROY_YES", help="Required: confirms deletion."),
+) -> None:
+    """Stop the local cluster and delete its data."""
+    cluster = LocalCluster.from_env()
+    if not yes:
+        typer.echo(f"refusing to delete {cluster.home} without --yes", err=True)
+        raise typer.Exit(2)
+    cluster.destroy()
+    console.print(f"deleted {cluster.home}")

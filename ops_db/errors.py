@@ -1,0 +1,167 @@
+"""The package's own exceptions, and the one place that maps database errors onto them.
+
+The database enforces the invariants (constraints, the order state machine, the
+append-only audit trail); Python only reports them. `wrap_errors()` turns a psycopg
+error into one of these, raised ``from`` the original so the cause stays visible.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import ClassVar, ParamSpec, TypeVar
+
+import psycopg
+from psycopg import errors as pg
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class OpsDbError(Exception):
+    """Base of every error ops_db raises. ``exit_code`` is what the CLI exits with."""
+
+    exit_code: ClassVar[int] = 1
+
+
+class ConfigurationError(OpsDbError):
+    """No usable connection settings, or a setting with a bad value."""
+
+    exit_code = 3
+
+
+class DatabaseUnavailable(OpsDbError):
+    """The server cannot be reached or refused the connection."""
+
+    exit_code = 3
+
+
+class ClusterError(OpsDbError):
+    """The local cluster could not be created, started or stopped."""
+
+
+class MigrationError(OpsDbError):
+    """A migration failed; nothing of it was applied or recorded."""
+
+
+class MigrationLockTimeout(MigrationError):
+    """Another migration run held the lock for longer than the wait allowed."""
+
+    exit_code = 4
+
+
+class VerificationFailed(OpsDbError):
+    """Applied migrations differ from the files, are missing, or some are pending."""
+
+    exit_code = 5
+
+
+class PermissionDenied(OpsDbError):
+    """The connected role may not do this."""
+
+
+class ValidationError(OpsDbError):
+    """Input refused, by Python before sending or by a database constraint; nothing written."""
+
+
+class NotFound(OpsDbError):
+    """The requested row does not exist."""
+
+
+class OrderNotFound(NotFound):
+    """No order with that id, client order id or broker order id."""
+
+
+class InvalidTransition(OpsDbError):
+    """The order state machine refused a change of status."""
+
+
+class DuplicateOrder(OpsDbError):
+    """An order with that client order id already exists."""
+
+
+class Overfill(OpsDbError):
+    """A fill would take an order past its quantity."""
+
+
+class KillSwitchActive(OpsDbError):
+    """Trading is halted by the kill switch."""
+
+
+class BackupError(OpsDbError):
+    """A backup could not be verified or restored."""
+
+
+# SQLSTATEs raised by our own PL/pgSQL (RAISE ... USING ERRCODE = 'OPS01').
+SQLSTATE_INVALID_TRANSITION = "OPS01"
+SQLSTATE_OVERFILL = "OPS02"
+SQLSTATE_KILL_SWITCH = "OPS03"
+SQLSTATE_VALIDATION = "OPS04"
+SQLSTATE_NOT_FOUND = "OPS05"
+
+_BY_SQLSTATE: dict[str, type[OpsDbError]] = {
+    SQLSTATE_INVALID_TRANSITION: InvalidTransition,
+    SQLSTATE_OVERFILL: Overfill,
+    SQLSTATE_KILL_SWITCH: KillSwitchActive,
+    SQLSTATE_VALIDATION: ValidationError,
+    SQLSTATE_NOT_FOUND: NotFound,
+}
+
+# Constraint name -> (exception class, message a trader understands). Schema modules
+# register their constraints here so that a violation reads as a sentence, not SQL.
+_BY_CONSTRAINT: dict[str, tuple[type[OpsDbError], str]] = {}
+
+
+def register_constraint(name: str, exc: type[OpsDbError], message: str) -> None:
+    """Say what a violation of constraint ``name`` means, and which error reports it."""
+    _BY_CONSTRAINT[name] = (exc, message)
+
+
+def translate(exc: psycopg.Error) -> OpsDbError:
+    """The ops_db error for a psycopg error (a generic OpsDbError when nothing specific fits)."""
+    diag = exc.diag
+    constraint = diag.constraint_name
+    if constraint and constraint in _BY_CONSTRAINT:
+        cls, message = _BY_CONSTRAINT[constraint]
+        return cls(message)
+    sqlstate = diag.sqlstate or ""
+    primary = diag.message_primary or str(exc).strip()
+    detail = f" ({diag.message_detail})" if diag.message_detail else ""
+    if sqlstate in _BY_SQLSTATE:
+        return _BY_SQLSTATE[sqlstate](primary + detail)
+    if isinstance(exc, pg.UniqueViolation):
+        return ValidationError(f"duplicate value violates {constraint or 'a unique key'}{detail}")
+    if isinstance(exc, pg.IntegrityError | pg.DataError):
+        where = f" ({constraint})" if constraint else ""
+        return ValidationError(f"{primary}{where}{detail}")
+    if isinstance(exc, pg.InsufficientPrivilege):
+        return PermissionDenied(primary)
+    if isinstance(exc, psycopg.OperationalError) and not sqlstate:
+        return DatabaseUnavailable(_first_line(str(exc)))
+    return OpsDbError(primary + detail)
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "connection failed"
+
+
+@contextmanager
+def wrap_errors() -> Iterator[None]:
+    """Re-raise psycopg errors as ops_db errors."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise translate(exc) from exc
+
+
+def raising(func: Callable[P, R]) -> Callable[P, R]:
+    """Decorator form of wrap_errors, for functions that talk to the database."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with wrap_errors():
+            return func(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,395 @@
+"""The migration runner: yoyo-migrations underneath, with what a deploy needs on top.
+
+- One session-level advisory lock per database: a second run waits (bounded) and then
+  finds nothing to do; a crashed run's lock dies with its connection.
+- A migration and its bookkeeping commit together: a failing migration leaves no trace.
+- A sha256 of each migration file (and its rollback) is stored when it is applied, so
+  ``verify`` can tell when an applied migration was edited afterwards.
+- SQL under ``sql/schema/`` (functions, views) is re-applied whenever its text changes.
+
+The files stay plain yoyo migrations: ``yoyo apply --database URL migrations/`` works too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from yoyo import read_migrations
+from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
+from yoyo.connections import parse_uri
+from yoyo.migrations import topological_sort
+
+from ops_db import paths, settings
+from ops_db.errors import DatabaseUnavailable, MigrationError, MigrationLockTimeout, translate
+
+LOCK_KEY = 0x6F70_7364_62  # "opsdb": one advisory lock key for every migration run
+MIGRATION_TABLE = "_yoyo_migration"
+BOOKKEEPING_SQL = """
+CREATE TABLE IF NOT EXISTS public._ops_db_checksum (
+    migration_id text PRIMARY KEY,
+    sha256 text NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS public._ops_db_reapplied (
+    path text PRIMARY KEY,
+    sha256 text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    id: str
+    applied_at: datetime | None
+    changed: bool  # applied, and the file differs from what was applied
+    missing: bool  # applied, and the file is gone
+    transactional: bool
+
+    @property
+    def status(self) -> str:
+        if self.missing:
+            return "missing file"
+        if self.applied_at is None:
+            return "pending"
+        return "changed" if self.changed else "applied"
+
+
+@dataclass(frozen=True)
+class ReappliedFile:
+    path: Path
+    requires: tuple[str, ...]
+    up: str
+    drop: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def file_checksum(migration_path: Path) -> str:
+    """sha256 over a migration and its rollback file, so editing either is noticed."""
+    digest = hashlib.sha256(migration_path.read_bytes())
+    rollback = migration_path.with_name(migration_path.stem + ".rollback.sql")
+    if rollback.exists():
+        digest.update(b"\0rollback\0")
+        digest.update(rollback.read_bytes())
+    return digest.hexdigest()
+
+
+def read_reapplied(directory: Path) -> list[ReappliedFile]:
+    """Files under sql/schema: ``-- requires: ID ...`` header, body, ``-- @drop`` section."""
+    files = []
+    for path in sorted(directory.glob("*.sql")):
+        text = path.read_text()
+        up, _, drop = text.partition("\n-- @drop\n")
+        requires: tuple[str, ...] = ()
+        for line in text.splitlines():
+            if line.startswith("-- requires:"):
+                requires = tuple(line.split(":", 1)[1].split())
+                break
+        files.append(ReappliedFile(path, requires, up, drop))
+    return files
+
+
+def _backend_class(conninfo: str) -> type[PostgresqlPsycopgBackend]:
+    class Backend(PostgresqlPsycopgBackend):  # type: ignore[misc]
+        """yoyo's psycopg 3 backend, connecting with our conninfo (never a URL with a password)."""
+
+        def connect(self, dburi: Any) -> psycopg.Connection[Any]:
+            try:
+                return psycopg.connect(
+                    conninfo,
+                    autocommit=True,
+                    application_name="ops-db migrate",
+                    options="-c search_path=public",
+                )
+            except psycopg.OperationalError as exc:
+                raise DatabaseUnavailable(f"cannot connect to {settings.redact(conninfo)}") from exc
+
+    return Backend
+
+
+class Runner:
+    def __init__(
+        self,
+        conninfo: str,
+        directory: Path | None = None,
+        sql_directory: Path | None = None,
+        lock_timeout: float | None = None,
+    ) -> None:
+        self.conninfo = conninfo
+        self.directory = directory or paths.migrations_dir()
+        self.sql_directory = sql_directory if sql_directory is not None else paths.sql_dir() / "schema"
+        self.lock_timeout = (
+            lock_timeout if lock_timeout is not None else settings.env_float("OPS_DB_MIGRATE_LOCK_TIMEOUT", 60.0)
+        )
+
+    # -- reading --------------------------------------------------------------------
+    def migrations(self) -> Any:
+        return read_migrations(str(self.directory))
+
+    def _path(self, migration: Any) -> Path:
+        return Path(migration.path)
+
+    def _applied(self, conn: psycopg.Connection[Any]) -> dict[str, datetime]:
+        exists = conn.execute("SELECT to_regclass('public._yoyo_migration') IS NOT NULL").fetchone()
+        if not exists or not exists[0]:
+            return {}
+        rows = conn.execute(
+            "SELECT migration_id, applied_at_utc FROM public._yoyo_migration ORDER BY applied_at_utc, migration_id"
+        ).fetchall()
+        return {row[0]: row[1] for row in rows}
+
+    def _checksums(self, conn: psycopg.Connection[Any]) -> dict[str, str]:
+        exists = conn.execute("SELECT to_regclass('public._ops_db_checksum') IS NOT NULL").fetchone()
+        if not exists or not exists[0]:
+            return {}
+        return {row[0]: row[1] for row in conn.execute("SELECT migration_id, sha256 FROM public._ops_db_checksum")}
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(self.conninfo, autocommit=True, application_name="ops-db migrate")
+        except psycopg.OperationalError:
+            raise DatabaseUnavailable(f"cannot connect to {settings.redact(self.conninfo)}") from None
+
+    def status(self) -> list[MigrationState]:
+        """Every migration, applied (when) or pending; also applied ones whose file is gone."""
+        with self._connect() as conn:
+            applied = self._applied(conn)
+            sums = self._checksums(conn)
+        states = []
+        known = set()
+        for migration in self.migrations():
+            known.add(migration.id)
+            migration.load()
+            when = applied.get(migration.id)
+            stored = sums.get(migration.id)
+            changed = bool(when and stored and stored != file_checksum(self._path(migration)))
+            states.append(MigrationState(migration.id, when, changed, False, bool(migration.use_transactions)))
+        for mid, when in applied.items():
+            if mid not in known:
+                states.append(MigrationState(mid, when, False, True, True))
+        return states
+
+    def verify(self) -> list[str]:
+        """Problems that make a deploy untrustworthy; empty when all is well."""
+        problems = []
+        with self._connect() as conn:
+            sums = self._checksums(conn)
+        for state in self.status():
+            if state.missing:
+                problems.append(f"{state.id}: applied, but its migration file is missing")
+            elif state.applied_at is None:
+                problems.append(f"{state.id}: pending")
+            elif state.changed:
+                problems.append(f"{state.id}: file changed after it was applied (checksum differs)")
+            elif state.id not in sums:
+                problems.append(f"{state.id}: no checksum recorded (applied outside ops-db); run 'ops-db migrate'")
+        return problems
+
+    def plan(self, to: str | None = None) -> list[Any]:
+        with self._connect() as conn:
+            applied = self._applied(conn)
+        return self._pending(applied, to)
+
+    def _pending(self, applied: dict[str, datetime], to: str | None) -> list[Any]:
+        migrations = self.migrations()
+        ids = [m.id for m in migrations]
+        if to is not None and to not in ids:
+            raise MigrationError(f"no migration named {to!r}")
+        if to is not None and to in applied:
+            return []
+        pending = [m for m in topological_sort(m for m in migrations if m.id not in applied)]
+        if to is not None:
+            pending = pending[: [m.id for m in pending].index(to) + 1]
+        return pending
+
+    def dry_run(self, to: str | None = None) -> str:
+        """The SQL `migrate` would run, changing nothing."""
+        with self._connect() as conn:
+            applied = self._applied(conn)
+            reapplied = self._reapplied_rows(conn)
+        out = []
+        for migration in self._pending(applied, to):
+            migration.load()
+            kind = "" if migration.use_transactions else " (non-transactional)"
+            out.append(f"-- migration {migration.id}{kind}\n{self._path(migration).read_text().rstrip()}\n")
+        after = set(applied) | {m.id for m in self._pending(applied, to)}
+        for item in read_reapplied(self.sql_directory):
+            if set(item.requires) <= after and reapplied.get(item.name) != item.sha256:
+                out.append(f"-- re-apply sql/schema/{item.name}\n{item.up.rstrip()}\n")
+        return "\n".join(out)
+
+    # -- changing -------------------------------------------------------------------
+    @contextmanager
+    def _locked_backend(self) -> Iterator[PostgresqlPsycopgBackend]:
+        backend = _backend_class(self.conninfo)(parse_uri("postgresql+psycopg:///ops_db"), MIGRATION_TABLE)
+        conn = backend.connection
+        try:
+            deadline = time.monotonic() + self.lock_timeout
+            while True:
+                got = conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+                if got and got[0]:
+                    break
+                if time.monotonic() >= deadline:
+                    raise MigrationLockTimeout(
+                        f"another migration run holds the lock; gave up after {self.lock_timeout:g}s "
+                        "(OPS_DB_MIGRATE_LOCK_TIMEOUT)"
+                    )
+                time.sleep(0.2)
+            backend.init_database()
+            backend.ensure_internal_schema_updated()
+            conn.execute(BOOKKEEPING_SQL)
+            yield backend
+        finally:
+            with suppress(psycopg.Error):
+                conn.execute("SELECT pg_advisory_unlock_all()")
+            conn.close()
+
+    def migrate(self, to: str | None = None) -> list[str]:
+        """Apply pending migrations (up to and including ``to``), then changed re-applied SQL."""
+        done: list[str] = []
+        with self._locked_backend() as backend:
+            conn = backend.connection
+            applied = self._applied(conn)
+            self._record_missing_checksums(conn, applied)
+            for migration in self._pending(applied, to):
+                self._apply_one(backend, migration)
+                done.append(migration.id)
+            self._reapply(conn, set(self._applied(conn)))
+        return done
+
+    def _apply_one(self, backend: PostgresqlPsycopgBackend, migration: Any) -> None:
+        migration.load()
+        checksum = file_checksum(self._path(migration))
+        conn = backend.connection
+        try:
+            if migration.use_transactions:
+                with backend.transaction():
+                    migration.process_steps(backend, "apply")
+                    self._mark(backend, migration, checksum)
+            else:
+                # yoyo undoes the steps it ran when one fails; bookkeeping follows success only.
+                migration.process_steps(backend, "apply")
+                with backend.transaction():
+                    self._mark(backend, migration, checksum)
+        except psycopg.Error as exc:
+            with suppress(psycopg.Error):
+                conn.execute("RESET ROLE")
+            raise MigrationError(f"migration {migration.id} failed, nothing of it applied: {translate(exc)}") from exc
+
+    def _mark(self, backend: PostgresqlPsycopgBackend, migration: Any, checksum: str) -> None:
+        backend.execute("RESET ROLE")
+        backend.mark_one(migration)
+        backend.execute(
+            "INSERT INTO public._ops_db_checksum (migration_id, sha256) VALUES (:id, :sha) "
+            "ON CONFLICT (migration_id) DO UPDATE SET sha256 = EXCLUDED.sha256, recorded_at = now()",
+            {"id": migration.id, "sha": checksum},
+        )
+
+    def _record_missing_checksums(self, conn: psycopg.Connection[Any], applied: dict[str, datetime]) -> None:
+        """Adopt migrations applied by plain yoyo: trust their current files once."""
+        sums = self._checksums(conn)
+        for migration in self.migrations():
+            if migration.id in applied and migration.id not in sums:
+                conn.execute(
+                    "INSERT INTO public._ops_db_checksum (migration_id, sha256) VALUES (%s, %s)",
+                    (migration.id, file_checksum(self._path(migration))),
+                )
+
+    def rollback(self, steps: int = 1, to: str | None = None) -> list[str]:
+        """Undo the last ``steps`` migrations, or every one applied after ``to``."""
+        done: list[str] = []
+        with self._locked_backend() as backend:
+            conn = backend.connection
+            migrations = self.migrations()
+            if to is not None and to not in [m.id for m in migrations]:
+                raise MigrationError(f"no migration named {to!r}")
+            ordered = list(backend.to_rollback(migrations))  # newest first
+            if to is not None:
+                ids = [m.id for m in ordered]
+                if to not in ids:
+                    raise MigrationError(f"{to} is not applied")
+                victims = ordered[: ids.index(to)]
+            else:
+                victims = ordered[:steps]
+            if not victims:
+                return done
+            self._drop_reapplied(conn)
+            for migration in victims:
+                migration.load()
+                try:
+                    with backend.transaction():
+                        migration.process_steps(backend, "rollback")
+                        backend.execute("RESET ROLE")
+                        backend.unmark_one(migration)
+                        backend.execute(
+                            "DELETE FROM public._ops_db_checksum WHERE migration_id = :id", {"id": migration.id}
+                        )
+                except psycopg.Error as exc:
+                    self._reapply(conn, set(self._applied(conn)))
+                    raise MigrationError(
+                        f"rollback of {migration.id} failed, nothing of it undone: {translate(exc)}"
+                    ) from exc
+                done.append(migration.id)
+            self._reapply(conn, set(self._applied(conn)))
+        return done
+
+    # -- re-applied SQL ---------------------------------------------------------------
+    def _reapplied_rows(self, conn: psycopg.Connection[Any]) -> dict[str, str]:
+        exists = conn.execute("SELECT to_regclass('public._ops_db_reapplied') IS NOT NULL").fetchone()
+        if not exists or not exists[0]:
+            return {}
+        return {row[0]: row[1] for row in conn.execute("SELECT path, sha256 FROM public._ops_db_reapplied")}
+
+    def _reapply(self, conn: psycopg.Connection[Any], applied: set[str]) -> None:
+        stored = self._reapplied_rows(conn)
+        for item in read_reapplied(self.sql_directory):
+            if not set(item.requires) <= applied or stored.get(item.name) == item.sha256:
+                continue
+            try:
+                with conn.transaction():
+                    self._as_owner(conn)
+                    conn.execute(item.up)  # trusted file from the package
+                    conn.execute("RESET ROLE")
+                    conn.execute(
+                        "INSERT INTO public._ops_db_reapplied (path, sha256) VALUES (%s, %s) "
+                        "ON CONFLICT (path) DO UPDATE SET sha256 = EXCLUDED.sha256, applied_at = now()",
+                        (item.name, item.sha256),
+                    )
+            except psycopg.Error as exc:
+                raise MigrationError(f"sql/schema/{item.name} failed, not applied: {translate(exc)}") from exc
+
+    def _drop_reapplied(self, conn: psycopg.Connection[Any]) -> None:
+        """Drop every re-applied object first, so rollbacks never trip over a dependent view."""
+        stored = self._reapplied_rows(conn)
+        for item in reversed(read_reapplied(self.sql_directory)):
+            if item.name not in stored:
+                continue
+            with conn.transaction():
+                if item.drop.strip():
+                    self._as_owner(conn)
+                    conn.execute(item.drop)  # trusted file from the package
+                    conn.execute("RESET ROLE")
+                conn.execute("DELETE FROM public._ops_db_reapplied WHERE path = %s", (item.name,))
+
+    @staticmethod
+    def _as_owner(conn: psycopg.Connection[Any]) -> None:
+        row = conn.execute(
+            "SELECT pg_has_role(current_user, 'ops_owner', 'USAGE') FROM pg_roles WHERE rolname = 'ops_owner'"
+        ).fetchone()
+        if row and row[0]:
+            conn.execute("SET ROLE ops_owner")

@@ -1,0 +1,27 @@
+"""Facts about the server: versions and the TimescaleDB edition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.rows import class_row
+
+from ops_db.errors import wrap_errors
+from ops_db.queries import q
+
+
+@dataclass(frozen=True)
+class ServerFacts:
+    postgres_version: str
+    timescaledb_version: str | None
+    edition: str
+    database: str
+
+
+def server_facts(conn: psycopg.Connection[Any]) -> ServerFacts:
+    with wrap_errors(), conn.cursor(row_factory=class_row(ServerFacts)) as cur:
+        row = cur.execute(q("server_facts")).fetchone()
+    assert row is not None
+    return row

@@ -1,0 +1,7 @@
+-- name: server_facts
+-- PostgreSQL and TimescaleDB versions and the edition the server runs.
+SELECT current_setting('server_version') AS postgres_version,
+       (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS timescaledb_version,
+       CASE WHEN current_setting('timescaledb.license', true) = 'timescale'
+            THEN 'timescale' ELSE 'apache' END AS edition,
+       current_database() AS database
