@@ -44,6 +44,11 @@ CREATE TABLE IF NOT EXISTS public._ops_db_reapplied (
     applied_at timestamptz NOT NULL DEFAULT now()
 );
 """
+GRANT_BOOKKEEPING_SQL = """
+GRANT SELECT, INSERT, UPDATE, DELETE ON public._yoyo_migration, public._yoyo_log, public._yoyo_version,
+    public.yoyo_lock, public._ops_db_checksum, public._ops_db_reapplied TO ops_owner;
+GRANT SELECT ON public._yoyo_migration, public._ops_db_checksum, public._ops_db_reapplied TO ops_app, ops_readonly;
+"""
 
 
 @dataclass(frozen=True)
@@ -270,6 +275,7 @@ class Runner:
                 self._apply_one(backend, migration)
                 done.append(migration.id)
             self._reapply(conn, set(self._applied(conn)))
+            self._grant_bookkeeping(conn)
         return done
 
     def _apply_one(self, backend: PostgresqlPsycopgBackend, migration: Any) -> None:
@@ -385,6 +391,15 @@ class Runner:
                     conn.execute(item.drop)  # trusted file from the package
                     conn.execute("RESET ROLE")
                 conn.execute("DELETE FROM public._ops_db_reapplied WHERE path = %s", (item.name,))
+
+    @staticmethod
+    def _grant_bookkeeping(conn: psycopg.Connection[Any]) -> None:
+        """Let ops_owner run later migrations, and the other roles read migration status."""
+        roles = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'ops\\_%'")}
+        if not {"ops_owner", "ops_app", "ops_readonly"} <= roles:
+            return
+        with suppress(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute(GRANT_BOOKKEEPING_SQL)
 
     @staticmethod
     def _as_owner(conn: psycopg.Connection[Any]) -> None:

@@ -17,7 +17,9 @@ Fixtures:
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -93,6 +95,13 @@ def _docker_answers() -> bool:
     return True
 
 
+def _default_test_home() -> Path:
+    # Under /tmp, not the checkout: run as root, the server runs as another OS user,
+    # which must be able to reach its data directory whatever the checkout's parents allow.
+    tag = hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
+    return Path(tempfile.gettempdir()) / f"ops-db-tests-{os.getuid()}-{tag}"
+
+
 EDITIONS = _editions()
 
 
@@ -117,7 +126,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
         with PostgresContainer("timescale/timescaledb:latest-pg15", driver=None) as pg:
             yield Server(edition, pg.get_connection_url())
         return
-    home = Path(os.environ.get("OPS_DB_TEST_HOME", ROOT / ".ops-db" / "tests")) / edition
+    home = Path(os.environ.get("OPS_DB_TEST_HOME") or _default_test_home()) / edition
     cluster = LocalCluster(home, free_port(), edition, fast=True)
     cluster.destroy()
     cluster.up()
