@@ -119,7 +119,8 @@ def _backend_class(conninfo: str) -> type[PostgresqlPsycopgBackend]:
                     conninfo,
                     autocommit=True,
                     application_name="ops-db migrate",
-                    options="-c search_path=public",
+                    # A killed runner's statement is cancelled within seconds, releasing the lock.
+                    options="-c search_path=public -c client_connection_check_interval=2000",
                 )
             except psycopg.OperationalError as exc:
                 raise DatabaseUnavailable(f"cannot connect to {settings.redact(conninfo)}") from exc

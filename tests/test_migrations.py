@@ -196,3 +196,46 @@ def test_plain_yoyo_applies_the_same_files(empty_db: str, server: object) -> Non
     assert runner.status() and all(s.status == "applied" for s in runner.status())
     assert runner.migrate() == []  # records the checksums
     assert runner.verify() == []
+
+
+def test_killed_run_leaves_no_lock_and_no_trace(empty_db: str, tmp_path: Path) -> None:
+    """kill -9 in the middle of a migration: nothing of it stays, and the next run proceeds."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    directory = copy_migrations(tmp_path)
+    (directory / "9004_long.sql").write_text(
+        "-- depends: 0003_schemas\nCREATE TABLE trading.long_probe (id int);\nSELECT pg_sleep(60);\n"
+    )
+    (directory / "9004_long.rollback.sql").write_text("DROP TABLE trading.long_probe;\n")
+    script = (
+        "import pathlib; from ops_db.migrations import Runner; "
+        f"Runner({empty_db!r}, directory=pathlib.Path({str(directory)!r})).migrate()"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        with psycopg.connect(empty_db, autocommit=True) as watcher:
+            while time.monotonic() < deadline:
+                row = watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE query LIKE 'SELECT pg_sleep(60)%%' AND state = 'active'"
+                ).fetchone()
+                if row and row[0]:
+                    break
+                time.sleep(0.1)
+            else:
+                pytest.fail("the slow migration never started")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    runner = Runner(empty_db, directory=directory, lock_timeout=20)
+    (directory / "9004_long.sql").write_text("-- depends: 0003_schemas\nCREATE TABLE trading.long_probe (id int);\n")
+    applied = runner.migrate()
+    assert "9004_long" in applied
+    with psycopg.connect(empty_db) as conn:
+        assert conn.execute("SELECT count(*) FROM trading.long_probe").fetchone() == (0,)
