@@ -25,3 +25,20 @@ def server_facts(conn: psycopg.Connection[Any]) -> ServerFacts:
         row = cur.execute(q("server_facts")).fetchone()
     assert row is not None
     return row
+
+
+def capabilities(edition: str) -> dict[str, str]:
+    """How each TimescaleDB capability is provided on this edition (DESIGN.md, editions table)."""
+    if edition == "timescale":
+        return {
+            "continuous aggregates": "native, refresh policies, real-time aggregation",
+            "compression": "columnstore after 7 days (policies)",
+            "retention": "retention policies",
+            "scheduled jobs": "TimescaleDB jobs",
+        }
+    return {
+        "continuous aggregates": "rollup tables refreshed incrementally by 'ops-db maintain'",
+        "compression": "unavailable on the apache edition (skipped)",
+        "retention": "'ops-db maintain' drops old chunks",
+        "scheduled jobs": "'ops-db maintain' from cron",
+    }

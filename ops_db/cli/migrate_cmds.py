@@ -11,7 +11,7 @@ from ops_db import db
 from ops_db.cli.app import JsonOption, UrlOption, app, conninfo, console, print_json
 from ops_db.errors import VerificationFailed
 from ops_db.migrations import Runner
-from ops_db.system import server_facts
+from ops_db.system import capabilities, server_facts
 
 ToOption = Annotated[str | None, typer.Option("--to", envvar="OPS_DB_MIGRATE_TO", help="Migration id to stop at.")]
 
@@ -59,6 +59,7 @@ def status(url: UrlOption = None, json_out: JsonOption = False) -> None:
                 "postgres_version": facts.postgres_version,
                 "timescaledb_version": facts.timescaledb_version,
                 "edition": facts.edition,
+                "capabilities": capabilities(facts.edition),
                 "migrations": [
                     {"id": s.id, "status": s.status, "applied_at": s.applied_at, "transactional": s.transactional}
                     for s in states
@@ -78,6 +79,8 @@ def status(url: UrlOption = None, json_out: JsonOption = False) -> None:
         f"PostgreSQL {facts.postgres_version}, TimescaleDB {facts.timescaledb_version or 'not installed'} "
         f"({facts.edition} edition); {len(states) - pending} applied, {pending} pending"
     )
+    for name, how in capabilities(facts.edition).items():
+        console.print(f"  {name}: {how}")
 
 
 @app.command()
