@@ -18,7 +18,7 @@ app = typer.Typer(
 db_app = typer.Typer(no_args_is_help=True, help="The local development cluster under .ops-db/.")
 app.add_typer(db_app, name="db")
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False)
 
 UrlOption = Annotated[
