@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test check install timescaledb db-up demo bench clean
+.PHONY: run test check install timescaledb bench clean
 
 run: install timescaledb  ## everything installed, local database up, migrated, demo data, analytics shown
 	$(BIN)/ops-db db up
@@ -33,3 +33,7 @@ timescaledb:
 clean:
 	-$(BIN)/ops-db db down
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+bench: install timescaledb  ## ratio benchmarks against the local cluster (see benchmarks/README.md)
+	$(BIN)/ops-db db up
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

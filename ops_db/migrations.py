@@ -12,7 +12,9 @@ The files stay plain yoyo migrations: ``yoyo apply --database URL migrations/`` 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -107,6 +109,12 @@ def read_reapplied(directory: Path) -> list[ReappliedFile]:
                 break
         files.append(ReappliedFile(path, requires, up, drop))
     return files
+
+
+def _quietly(step: Any, *args: Any) -> None:
+    """Run a yoyo call without the result tables it prints for statements that return rows."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        step(*args)
 
 
 def _backend_class(conninfo: str) -> type[PostgresqlPsycopgBackend]:
@@ -286,11 +294,11 @@ class Runner:
         try:
             if migration.use_transactions:
                 with backend.transaction():
-                    migration.process_steps(backend, "apply")
+                    _quietly(migration.process_steps, backend, "apply")
                     self._mark(backend, migration, checksum)
             else:
                 # yoyo undoes the steps it ran when one fails; bookkeeping follows success only.
-                migration.process_steps(backend, "apply")
+                _quietly(migration.process_steps, backend, "apply")
                 with backend.transaction():
                     self._mark(backend, migration, checksum)
         except psycopg.Error as exc:
@@ -340,7 +348,7 @@ class Runner:
                 migration.load()
                 try:
                     with backend.transaction():
-                        migration.process_steps(backend, "rollback")
+                        _quietly(migration.process_steps, backend, "rollback")
                         backend.execute("RESET ROLE")
                         backend.unmark_one(migration)
                         backend.execute(

@@ -1,0 +1,1 @@
+"""Ratio benchmarks: both sides of each comparison run in the same process run, alternating."""
