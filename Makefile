@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 run: install timescaledb  ## everything installed, local database up, migrated, demo data, analytics shown
 	$(BIN)/ops-db db up
 	$(BIN)/ops-db migrate
+	$(BIN)/ops-db demo
 	$(BIN)/ops-db status
 
 test: install timescaledb  ## everything installed, the whole suite

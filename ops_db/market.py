@@ -1,0 +1,459 @@
+"""Market data: bulk ingest through binary COPY, bars, latest prices, options chain, indicators.
+
+Ingest validates every row before anything is sent: a bad row (NaN, negative or zero price,
+unknown symbol format, wrong type, duplicate key in the batch) raises ValidationError naming
+the row (1-based) and the reason, and nothing of the batch is written. The database's CHECK
+constraints stay the authority; the checks here exist to say *which* row is wrong.
+
+Re-ingesting is idempotent: prices and option quotes are upserted on their key (identical rows
+change nothing, differing values are stored as corrections); market events are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+from ops_db.errors import ValidationError, register_constraint, wrap_errors
+from ops_db.queries import q
+
+SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.-]{0,9}$")  # as CHECK stock_prices_symbol_format
+OPTION_SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,5} *[0-9]{6}[CP][0-9]{8}$")  # OCC symbology
+EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+COPY_BATCH = 5000  # rows between progress callbacks
+
+BAR_TABLES: dict[str, str] = {
+    "1m": "stock_prices_1m",
+    "5m": "stock_prices_5m",
+    "1h": "stock_prices_1h",
+    "1d": "stock_prices_1d",
+}
+BarInterval = Literal["1m", "5m", "1h", "1d"]
+Progress = Callable[[int], None]
+
+for _name, _message in {
+    "stock_prices_symbol_format": "symbol must be 1-10 upper-case letters, digits, '.' or '-', starting with a letter",
+    "stock_prices_prices_positive": "prices must be positive numbers",
+    "stock_prices_high_low_range": "high must be the highest and low the lowest price of the tick",
+    "stock_prices_volume_nonnegative": "volume cannot be negative",
+    "options_data_option_type_known": "option type must be CALL or PUT",
+    "options_data_bid_not_above_ask": "bid cannot be above ask",
+    "options_data_option_symbol_format": "option symbol must follow OCC symbology (ROOT YYMMDD C/P strike*1000)",
+    "options_data_symbol_matches_contract": "option symbol does not match expiration, type and strike",
+    "options_data_prices_nonnegative": "option prices cannot be negative",
+    "options_data_volume_nonnegative": "volume and open interest cannot be negative",
+    "options_data_greeks_sane": "implied volatility, gamma and vega must be >= 0 and delta within -1..1",
+    "market_events_event_type_format": "event type must be lower_snake_case",
+}.items():
+    register_constraint(_name, ValidationError, _message)
+
+
+# -- inputs ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PriceTick:
+    symbol: str
+    timestamp: datetime
+    close_price: Decimal
+    volume: int = 0
+    open_price: Decimal | None = None
+    high_price: Decimal | None = None
+    low_price: Decimal | None = None
+    vwap: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class OptionQuote:
+    option_symbol: str
+    underlying_symbol: str
+    timestamp: datetime
+    expiration_date: date
+    strike_price: Decimal
+    option_type: str  # CALL | PUT
+    bid_price: Decimal | None = None
+    ask_price: Decimal | None = None
+    last_price: Decimal | None = None
+    volume: int = 0
+    open_interest: int = 0
+    implied_volatility: Decimal | None = None
+    delta: Decimal | None = None
+    gamma: Decimal | None = None
+    theta: Decimal | None = None
+    vega: Decimal | None = None
+    rho: Decimal | None = None
+    intrinsic_value: Decimal | None = None
+    time_value: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class MarketEvent:
+    symbol: str
+    timestamp: datetime
+    event_type: str
+    price: Decimal | None = None
+    volume: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    received: int
+    inserted: int
+    updated: int
+
+    @property
+    def unchanged(self) -> int:
+        return self.received - self.inserted - self.updated
+
+
+# -- outputs -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    bucket: datetime
+    symbol: str
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+    vwap: Decimal | None
+    trade_count: int
+
+
+@dataclass(frozen=True)
+class LatestPrice:
+    symbol: str
+    timestamp: datetime
+    close_price: Decimal
+    volume: int
+    vwap: Decimal | None
+
+
+@dataclass(frozen=True)
+class ChainQuote:
+    option_symbol: str
+    expiration_date: date
+    strike_price: Decimal
+    option_type: str
+    bid_price: Decimal | None
+    ask_price: Decimal | None
+    last_price: Decimal | None
+    volume: int
+    open_interest: int
+    implied_volatility: Decimal | None
+    delta: Decimal | None
+    gamma: Decimal | None
+    theta: Decimal | None
+    vega: Decimal | None
+    rho: Decimal | None
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class PutCallRatio:
+    underlying_symbol: str
+    put_volume: int
+    call_volume: int
+    put_call_ratio: Decimal | None
+
+
+@dataclass(frozen=True)
+class RsiPoint:
+    timestamp: datetime
+    symbol: str
+    close: Decimal
+    rsi: Decimal | None
+
+
+@dataclass(frozen=True)
+class BollingerPoint:
+    timestamp: datetime
+    symbol: str
+    close: Decimal
+    middle_band: Decimal | None
+    upper_band: Decimal | None
+    lower_band: Decimal | None
+
+
+@dataclass(frozen=True)
+class MovingAveragePoint:
+    timestamp: datetime
+    symbol: str
+    close: Decimal
+    sma: Decimal | None
+    ema: Decimal | None
+
+
+# -- validation --------------------------------------------------------------------------
+
+
+class _RowError(Exception):
+    pass
+
+
+def _decimal(value: object, name: str, *, positive: bool = False, nonnegative: bool = False,
+             optional: bool = False) -> None:
+    if value is None:
+        if optional:
+            return
+        raise _RowError(f"{name} is missing")
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise _RowError(f"{name} must be a Decimal, got {type(value).__name__}")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise _RowError(f"{name} is {value} (not a number)")
+    if positive and value <= 0:
+        raise _RowError(f"{name} must be positive, got {value}")
+    if nonnegative and value < 0:
+        raise _RowError(f"{name} cannot be negative, got {value}")
+
+
+def _count(value: object, name: str, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _RowError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < 0:
+        raise _RowError(f"{name} cannot be negative, got {value}")
+
+
+def _time(value: object, name: str = "timestamp") -> None:
+    if not isinstance(value, datetime):
+        raise _RowError(f"{name} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise _RowError(f"{name} has no time zone")
+
+
+def _symbol(value: object, name: str = "symbol") -> None:
+    if not isinstance(value, str) or not SYMBOL_RE.match(value):
+        raise _RowError(f"{name} {value!r} is not a valid symbol (1-10 of A-Z 0-9 . -, starting with a letter)")
+
+
+def _validate(rows: Sequence[object], kind: type, check: Callable[[Any], None], key: Callable[[Any], object]) -> None:
+    seen: dict[object, int] = {}
+    for number, row in enumerate(rows, start=1):
+        try:
+            if not isinstance(row, kind):
+                raise _RowError(f"expected {kind.__name__}, got {type(row).__name__}")
+            check(row)
+            k = key(row)
+            if k in seen:
+                raise _RowError(f"same key as row {seen[k]} in this batch")
+            seen[k] = number
+        except _RowError as exc:
+            raise ValidationError(f"row {number} refused, nothing written: {exc}") from None
+
+
+def _check_tick(t: PriceTick) -> None:
+    _symbol(t.symbol)
+    _time(t.timestamp)
+    _decimal(t.close_price, "close_price", positive=True)
+    for name in ("open_price", "high_price", "low_price", "vwap"):
+        _decimal(getattr(t, name), name, positive=True, optional=True)
+    _count(t.volume, "volume")
+    close = t.close_price
+    if t.high_price is not None and t.high_price < max(close, t.open_price or close, t.low_price or close):
+        raise _RowError(f"high_price {t.high_price} is below another price of the tick")
+    if t.low_price is not None and t.low_price > min(close, t.open_price or close):
+        raise _RowError(f"low_price {t.low_price} is above another price of the tick")
+
+
+def _check_quote(o: OptionQuote) -> None:
+    if not isinstance(o.option_symbol, str) or not OPTION_SYMBOL_RE.match(o.option_symbol):
+        raise _RowError(f"option_symbol {o.option_symbol!r} is not an OCC option symbol")
+    _symbol(o.underlying_symbol, "underlying_symbol")
+    _time(o.timestamp)
+    if not isinstance(o.expiration_date, date) or isinstance(o.expiration_date, datetime):
+        raise _RowError(f"expiration_date must be a date, got {type(o.expiration_date).__name__}")
+    if o.option_type not in ("CALL", "PUT"):
+        raise _RowError(f"option_type {o.option_type!r} is not CALL or PUT")
+    _decimal(o.strike_price, "strike_price", positive=True)
+    tail = o.option_symbol[-15:]
+    if (
+        tail[6] != o.option_type[0]
+        or Decimal(tail[7:]) / 1000 != o.strike_price
+        or tail[:6] != o.expiration_date.strftime("%y%m%d")
+    ):
+        raise _RowError(f"option_symbol {o.option_symbol!r} does not match expiration, type and strike")
+    for name in ("bid_price", "ask_price", "last_price", "intrinsic_value", "implied_volatility", "gamma", "vega"):
+        _decimal(getattr(o, name), name, nonnegative=True, optional=True)
+    for name in ("delta", "theta", "rho", "time_value"):
+        _decimal(getattr(o, name), name, optional=True)
+    if o.bid_price is not None and o.ask_price is not None and o.bid_price > o.ask_price:
+        raise _RowError(f"bid {o.bid_price} is above ask {o.ask_price}")
+    if o.delta is not None and not -1 <= o.delta <= 1:
+        raise _RowError(f"delta {o.delta} is outside -1..1")
+    _count(o.volume, "volume")
+    _count(o.open_interest, "open_interest")
+
+
+def _check_event(e: MarketEvent) -> None:
+    _symbol(e.symbol)
+    _time(e.timestamp)
+    if not isinstance(e.event_type, str) or not EVENT_TYPE_RE.match(e.event_type):
+        raise _RowError(f"event_type {e.event_type!r} is not lower_snake_case")
+    _decimal(e.price, "price", positive=True, optional=True)
+    _count(e.volume, "volume", optional=True)
+    if not isinstance(e.metadata, dict):
+        raise _RowError(f"metadata must be a dict, got {type(e.metadata).__name__}")
+
+
+# -- ingest ------------------------------------------------------------------------------
+
+
+def _copy(
+    conn: psycopg.Connection[Any],
+    create: str,
+    copy_sql: str,
+    write: str,
+    types: list[str],
+    rows: Iterable[tuple[object, ...]],
+    total: int,
+    progress: Progress | None,
+) -> IngestResult:
+    with wrap_errors(), conn.transaction(), conn.cursor() as cur:
+        cur.execute(q(create))
+        with cur.copy(q(copy_sql)) as copy:
+            copy.set_types(types)
+            for n, row in enumerate(rows, start=1):
+                copy.write_row(row)
+                if progress is not None and n % COPY_BATCH == 0:
+                    progress(COPY_BATCH)
+        if progress is not None and total % COPY_BATCH:
+            progress(total % COPY_BATCH)
+        counts = cur.execute(q(write)).fetchone()
+    assert counts is not None
+    return IngestResult(received=total, inserted=int(counts[0]), updated=int(counts[1]))
+
+
+def ingest_prices(
+    conn: psycopg.Connection[Any], ticks: Sequence[PriceTick], *, progress: Progress | None = None
+) -> IngestResult:
+    """Write price ticks in one transaction (a savepoint inside the caller's)."""
+    _validate(ticks, PriceTick, _check_tick, lambda t: (t.symbol, t.timestamp))
+    rows = (
+        (n, t.symbol, t.timestamp, t.open_price, t.high_price, t.low_price, t.close_price, t.volume, t.vwap)
+        for n, t in enumerate(ticks, start=1)
+    )
+    types = ["int4", "text", "timestamptz", "numeric", "numeric", "numeric", "numeric", "int8", "numeric"]
+    return _copy(
+        conn, "create_price_stage", "copy_price_stage", "upsert_prices_from_stage", types, rows, len(ticks), progress
+    )
+
+
+def ingest_options(
+    conn: psycopg.Connection[Any], quotes: Sequence[OptionQuote], *, progress: Progress | None = None
+) -> IngestResult:
+    """Write option quotes in one transaction (a savepoint inside the caller's)."""
+    _validate(quotes, OptionQuote, _check_quote, lambda o: (o.option_symbol, o.timestamp))
+    rows = (
+        (
+            n, o.option_symbol, o.underlying_symbol, o.timestamp, o.expiration_date, o.strike_price, o.option_type,
+            o.bid_price, o.ask_price, o.last_price, o.volume, o.open_interest, o.implied_volatility, o.delta,
+            o.gamma, o.theta, o.vega, o.rho, o.intrinsic_value, o.time_value,
+        )
+        for n, o in enumerate(quotes, start=1)
+    )
+    types = ["int4", "text", "text", "timestamptz", "date", "numeric", "text"] + ["numeric"] * 3 + ["int8"] * 2
+    types += ["numeric"] * 8
+    return _copy(
+        conn, "create_option_stage", "copy_option_stage", "upsert_options_from_stage", types, rows, len(quotes),
+        progress,
+    )
+
+
+def ingest_events(
+    conn: psycopg.Connection[Any], events: Sequence[MarketEvent], *, progress: Progress | None = None
+) -> IngestResult:
+    """Write market events in one transaction; events already stored are skipped."""
+    _validate(events, MarketEvent, _check_event, lambda e: (e.symbol, e.timestamp, e.event_type))
+    rows = (
+        (n, e.symbol, e.timestamp, e.event_type, e.price, e.volume, Jsonb(e.metadata))
+        for n, e in enumerate(events, start=1)
+    )
+    types = ["int4", "text", "timestamptz", "text", "numeric", "int8", "jsonb"]
+    return _copy(
+        conn, "create_event_stage", "copy_event_stage", "insert_events_from_stage", types, rows, len(events), progress
+    )
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def bars(
+    conn: psycopg.Connection[Any], symbol: str, interval: BarInterval, start: datetime, end: datetime
+) -> list[Bar]:
+    """OHLCV bars from the rollup of that interval, buckets in [start, end)."""
+    if interval not in BAR_TABLES:
+        raise ValidationError(f"bar interval must be one of {', '.join(BAR_TABLES)}, got {interval!r}")
+    query = sql.SQL(q("bars")).format(table=sql.Identifier("trading", BAR_TABLES[interval]))
+    with wrap_errors(), conn.cursor(row_factory=class_row(Bar)) as cur:
+        return cur.execute(query, {"symbol": symbol, "start": start, "end": end}).fetchall()
+
+
+def latest_prices(conn: psycopg.Connection[Any], symbols: Sequence[str] | None = None) -> list[LatestPrice]:
+    with wrap_errors(), conn.cursor(row_factory=class_row(LatestPrice)) as cur:
+        return cur.execute(q("latest_prices"), {"symbols": list(symbols) if symbols else None}).fetchall()
+
+
+def options_chain(
+    conn: psycopg.Connection[Any],
+    underlying: str,
+    expires_from: date,
+    expires_to: date,
+    quoted_since: datetime,
+) -> list[ChainQuote]:
+    """Latest quote since ``quoted_since`` of each contract expiring in [expires_from, expires_to]."""
+    params = {"underlying": underlying, "expires_from": expires_from, "expires_to": expires_to,
+              "quoted_since": quoted_since}
+    with wrap_errors(), conn.cursor(row_factory=class_row(ChainQuote)) as cur:
+        return cur.execute(q("options_chain"), params).fetchall()
+
+
+def put_call_ratios(conn: psycopg.Connection[Any], start: datetime, end: datetime) -> list[PutCallRatio]:
+    with wrap_errors(), conn.cursor(row_factory=class_row(PutCallRatio)) as cur:
+        return cur.execute(q("put_call_ratio"), {"start": start, "end": end}).fetchall()
+
+
+def rsi(
+    conn: psycopg.Connection[Any], symbol: str, *, period: int = 14, interval: timedelta = timedelta(minutes=5),
+    since: datetime | None = None,
+) -> list[RsiPoint]:
+    params = {"symbol": symbol, "period": period, "interval": interval, "start": since}
+    with wrap_errors(), conn.cursor(row_factory=class_row(RsiPoint)) as cur:
+        return cur.execute(q("rsi"), params).fetchall()
+
+
+def bollinger_bands(
+    conn: psycopg.Connection[Any], symbol: str, *, period: int = 20, num_std: Decimal = Decimal(2),
+    interval: timedelta = timedelta(minutes=5), since: datetime | None = None,
+) -> list[BollingerPoint]:
+    params = {"symbol": symbol, "period": period, "num_std": num_std, "interval": interval, "start": since}
+    with wrap_errors(), conn.cursor(row_factory=class_row(BollingerPoint)) as cur:
+        return cur.execute(q("bollinger_bands"), params).fetchall()
+
+
+def moving_average(
+    conn: psycopg.Connection[Any], symbol: str, *, period: int = 20, interval: timedelta = timedelta(minutes=5),
+    since: datetime | None = None,
+) -> list[MovingAveragePoint]:
+    params = {"symbol": symbol, "period": period, "interval": interval, "start": since}
+    with wrap_errors(), conn.cursor(row_factory=class_row(MovingAveragePoint)) as cur:
+        return cur.execute(q("moving_average"), params).fetchall()
+
+
+def vwap(conn: psycopg.Connection[Any], symbol: str, start: datetime, end: datetime) -> Decimal | None:
+    with wrap_errors():
+        row = conn.execute(q("vwap"), {"symbol": symbol, "start": start, "end": end}).fetchone()
+    return None if row is None else row[0]
