@@ -1,0 +1,129 @@
+"""Positions, marks and portfolio snapshots.
+
+Positions are kept by the database at average cost: fills (ops_db.orders.record_fill) and
+``close_position`` move them; ``mark_to_market`` only sets the price they are valued at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+from ops_db.errors import NotFound, ValidationError, register_constraint, wrap_errors
+from ops_db.orders import atomic
+from ops_db.queries import q
+
+CURRENT_PRICE_VALID = "positions_current_price_valid"
+SNAPSHOT_KEY = "portfolio_snapshots_pkey"
+SNAPSHOT_CASH_VALID = "portfolio_snapshots_cash_valid"
+
+register_constraint(CURRENT_PRICE_VALID, ValidationError, "a mark price must be a positive number up to 1,000,000,000")
+register_constraint(SNAPSHOT_KEY, ValidationError, "a portfolio snapshot for that time already exists")
+register_constraint(SNAPSHOT_CASH_VALID, ValidationError, "cash balance must be a finite amount within ±1e15")
+
+
+@dataclass(frozen=True)
+class Position:
+    id: int
+    symbol: str
+    quantity: Decimal
+    avg_cost: Decimal
+    realized_pnl: Decimal
+    fees: Decimal
+    status: str
+    current_price: Decimal | None
+    market_value: Decimal | None
+    unrealized_pnl: Decimal | None
+    opened_at: datetime
+    closed_at: datetime | None
+    close_price: Decimal | None
+    close_reason: str | None
+    last_marked_at: datetime | None
+    updated_at: datetime
+
+    @property
+    def direction(self) -> str:
+        return "long" if self.quantity > 0 else "short" if self.quantity < 0 else "flat"
+
+
+@dataclass(frozen=True)
+class PortfolioSnapshot:
+    snapshot_at: datetime
+    cash_balance: Decimal
+    positions_value: Decimal
+    total_value: Decimal
+    unrealized_pnl: Decimal
+    realized_pnl_today: Decimal
+    open_positions: int
+    details: dict[str, Any]
+
+
+def open_positions(conn: psycopg.Connection[Any]) -> list[Position]:
+    with wrap_errors(), conn.cursor(row_factory=class_row(Position)) as cur:
+        return cur.execute(q("open_positions")).fetchall()
+
+
+def position_by_symbol(conn: psycopg.Connection[Any], symbol: str) -> Position | None:
+    """The open position in ``symbol``, or None when flat."""
+    with wrap_errors(), conn.cursor(row_factory=class_row(Position)) as cur:
+        return cur.execute(q("position_by_symbol"), {"symbol": symbol}).fetchone()
+
+
+def closed_positions(conn: psycopg.Connection[Any], since: datetime, until: datetime | None = None) -> list[Position]:
+    until = until or datetime.now().astimezone() + timedelta(seconds=1)
+    with wrap_errors(), conn.cursor(row_factory=class_row(Position)) as cur:
+        return cur.execute(q("closed_positions"), {"since": since, "until": until}).fetchall()
+
+
+def mark_to_market(
+    conn: psycopg.Connection[Any], symbol: str, price: Decimal, at: datetime | None = None
+) -> Position:
+    """Value the open position in ``symbol`` at ``price``."""
+    with atomic(conn), conn.cursor(row_factory=class_row(Position)) as cur:
+        row = cur.execute(q("mark_position"), {"symbol": symbol, "price": price, "at": at}).fetchone()
+    if row is None:
+        raise NotFound(f"no open position in {symbol}")
+    return row
+
+
+def close_position(conn: psycopg.Connection[Any], symbol: str, price: Decimal, reason: str) -> Position:
+    """Close the rest of a position at ``price`` without a fill (expiry, assignment, write-off);
+    the difference to average cost is realized."""
+    with atomic(conn), conn.cursor(row_factory=class_row(Position)) as cur:
+        row = cur.execute(q("close_position"), {"symbol": symbol, "price": price, "reason": reason}).fetchone()
+    assert row is not None
+    return row
+
+
+def take_portfolio_snapshot(
+    conn: psycopg.Connection[Any],
+    cash_balance: Decimal,
+    at: datetime | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> PortfolioSnapshot:
+    """Record cash plus open positions at their marks (at cost when never marked)."""
+    params = {"cash_balance": cash_balance, "at": at, "details": Jsonb(dict(details or {}))}
+    with atomic(conn), conn.cursor(row_factory=class_row(PortfolioSnapshot)) as cur:
+        row = cur.execute(q("take_portfolio_snapshot"), params).fetchone()
+    assert row is not None
+    return row
+
+
+def portfolio_history(
+    conn: psycopg.Connection[Any], since: datetime, until: datetime | None = None
+) -> list[PortfolioSnapshot]:
+    until = until or datetime.now().astimezone() + timedelta(seconds=1)
+    with wrap_errors(), conn.cursor(row_factory=class_row(PortfolioSnapshot)) as cur:
+        return cur.execute(q("portfolio_history"), {"since": since, "until": until}).fetchall()
+
+
+def latest_portfolio_snapshot(conn: psycopg.Connection[Any]) -> PortfolioSnapshot | None:
+    with wrap_errors(), conn.cursor(row_factory=class_row(PortfolioSnapshot)) as cur:
+        return cur.execute(q("latest_portfolio_snapshot")).fetchone()
