@@ -1,0 +1,97 @@
+"""Retention (exactly what it should, critical events survive), policy sync, refresh windows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import pytest
+
+from ops_db import events, market, rollups
+from ops_db.market import PriceTick
+from tests.conftest import Server
+
+
+def test_apache_retention_drops_exactly_the_expired_chunks(db: psycopg.Connection[Any], server: Server) -> None:
+    if server.edition != "apache":
+        pytest.skip("the timescale edition's retention is its policies (test below)")
+    now = datetime.now(UTC)
+    days = [100, 92, 89, 10, 0]
+    market.ingest_prices(db, [PriceTick("RET", now - timedelta(days=d), Decimal("5"), 1) for d in days])
+    events.record_system_event(db, "INFO", "test", "old", "routine", timestamp=now - timedelta(days=120))
+    events.record_system_event(db, "CRITICAL", "test", "old", "critical", timestamp=now - timedelta(days=120))
+    market.ingest_prices(db, [])  # no-op batch
+    rollups.refresh_rollups(db)
+    daily_before = db.execute("SELECT count(*) FROM trading.stock_prices_1d WHERE symbol = 'RET'").fetchone()
+
+    dry = rollups.apply_retention(db, dry_run=True)
+    assert dry and not any(a.done for a in dry)
+    actions = {a.target: a for a in rollups.apply_retention(db)}
+    assert "dropped 2 chunk(s)" in actions["trading.stock_prices"].detail
+    left = db.execute("SELECT count(*) FROM trading.stock_prices WHERE symbol = 'RET'").fetchone()
+    assert left == (3,)
+    severities = [e.severity for e in events.recent_system_events(db, since=now - timedelta(days=365))
+                  if e.component == "test"]
+    assert severities == ["CRITICAL"]
+    # Bars outlive their raw data, and a later refresh does not erase them.
+    rollups.refresh_rollups(db)
+    assert db.execute("SELECT count(*) FROM trading.stock_prices_1d WHERE symbol = 'RET'").fetchone() == daily_before
+
+
+def test_operator_changes_retention_without_a_migration(fresh_db: str, server: Server) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("UPDATE ops_internal.retention SET drop_after = interval '30 days'"
+                     " WHERE hypertable = 'trading.stock_prices'")
+        actions = rollups.apply_retention(conn)
+        if server.edition == "timescale":
+            by_target = {a.target: a.detail for a in actions}
+            assert "30 days" in by_target["trading.stock_prices"]
+            config = conn.execute(
+                "SELECT config->>'drop_after' FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention'"
+                " AND hypertable_name = 'stock_prices'").fetchone()
+            assert config == ("30 days",)
+            # The refresh window of the aggregate on raw prices stays inside the new retention.
+            starts = dict(conn.execute(
+                "SELECT hypertable_name, (config->>'start_offset')::interval FROM timescaledb_information.jobs"
+                " WHERE proc_name = 'policy_refresh_continuous_aggregate'").fetchall())
+            assert starts["stock_prices_1m"] == timedelta(days=29)
+            assert rollups.apply_retention(conn) == [a for a in rollups.apply_retention(conn)]
+        else:
+            now = datetime.now(UTC)
+            with conn.transaction():
+                market.ingest_prices(conn, [PriceTick("OPR", now - timedelta(days=45), Decimal("5"), 1)])
+            rollups.apply_retention(conn)
+            assert conn.execute("SELECT count(*) FROM trading.stock_prices").fetchone() == (0,)
+
+
+def test_every_retention_row_has_a_policy_on_timescale(fresh_db: str, server: Server) -> None:
+    if server.edition != "timescale":
+        pytest.skip("policies exist on the timescale edition only")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        rollups.apply_retention(conn)
+        assert rollups.apply_retention(conn) == []  # in sync: nothing more to do
+        missing = conn.execute(
+            "SELECT r.hypertable FROM ops_internal.retention r WHERE NOT EXISTS (SELECT FROM"
+            " timescaledb_information.jobs j WHERE j.proc_name = 'policy_retention'"
+            " AND j.hypertable_schema || '.' || j.hypertable_name = r.hypertable)").fetchall()
+        assert missing == []
+        windows = conn.execute(
+            "SELECT j.hypertable_name FROM timescaledb_information.jobs j JOIN ops_internal.rollup r"
+            " ON r.name = j.hypertable_schema || '.' || j.hypertable_name JOIN ops_internal.retention ret"
+            " ON ret.hypertable = r.raw_hypertable WHERE j.proc_name = 'policy_refresh_continuous_aggregate'"
+            " AND (j.config->>'start_offset')::interval >= ret.drop_after").fetchall()
+        assert windows == []
+        compression = conn.execute(
+            "SELECT hypertable_name FROM timescaledb_information.jobs WHERE proc_name = 'policy_compression'"
+            " ORDER BY 1").fetchall()
+        assert ("options_data",) in compression and ("stock_prices",) in compression
+
+
+def test_rollup_status_names_every_rollup(db: psycopg.Connection[Any], server: Server) -> None:
+    kinds = {s.name: s.kind for s in rollups.rollup_status(db)}
+    expected_kind = "continuous aggregate" if server.edition == "timescale" else "rollup table"
+    assert kinds == {name: expected_kind for name in (
+        "trading.stock_prices_1m", "trading.stock_prices_5m", "trading.stock_prices_1h", "trading.stock_prices_1d",
+        "trading.options_volume_1h", "trading.signal_performance_1d")}
