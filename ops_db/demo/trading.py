@@ -1,0 +1,237 @@
+"""Demo trading: strategies, a stream of orders through the whole workflow, fills, positions,
+marks, portfolio snapshots, alerts and health samples. Deterministic for a seed (timestamps
+follow the database clock); prices come from trading.stock_prices when it has the symbol.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import psycopg
+from psycopg.rows import class_row
+from rich.console import Console
+from rich.table import Table
+
+from ops_db import monitoring, orders, positions, risk
+from ops_db.errors import wrap_errors
+from ops_db.queries import q
+
+ORDERS_PER_SYMBOL = 8
+CASH = Decimal(1_000_000)
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class _DemoStrategy:
+    name: str
+    strategy_type: str
+    max_order_quantity: Decimal | None
+    max_order_value: Decimal | None
+    requires_approval: bool
+
+
+_STRATEGIES = (
+    _DemoStrategy("Demo Momentum", "momentum", Decimal(400), Decimal(150_000), False),
+    _DemoStrategy("Demo Mean Reversion", "mean_reversion", Decimal(250), None, False),
+    _DemoStrategy("Demo Manual", "manual", None, None, True),
+)
+
+
+@dataclass(frozen=True)
+class _StatusCount:
+    status: str
+    orders: int
+
+
+def _money(value: float | Decimal) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _prices(conn: psycopg.Connection[Any], symbols: list[str], rng: random.Random) -> dict[str, Decimal]:
+    """Latest market price per symbol, else a deterministic one from the seed."""
+    with wrap_errors():
+        present = conn.execute(q("ledger_has_stock_prices")).fetchone()
+        found: dict[str, Decimal] = {}
+        for symbol in symbols:
+            fallback = _money(rng.uniform(20, 500))
+            row = None
+            if present and present[0]:
+                row = conn.execute(q("ledger_latest_price"), {"symbol": symbol}).fetchone()
+            found[symbol] = _money(row[0]) if row and isinstance(row[0], Decimal) else fallback
+    return found
+
+
+def _strategies(conn: psycopg.Connection[Any]) -> list[risk.Strategy]:
+    made = []
+    for spec in _STRATEGIES:
+        existing = risk.strategy_by_name(conn, spec.name)
+        made.append(
+            existing
+            or risk.create_strategy(
+                conn,
+                spec.name,
+                strategy_type=spec.strategy_type,
+                max_order_quantity=spec.max_order_quantity,
+                max_order_value=spec.max_order_value,
+                requires_approval=spec.requires_approval,
+                description="created by ops-db demo",
+            )
+        )
+    return made
+
+
+def load(conn: psycopg.Connection[Any], *, seed: int, symbols: list[str], now: datetime) -> dict[str, int]:
+    """Create strategies and push a stream of orders through the workflow; returns counts per table."""
+    rng = random.Random(seed)  # noqa: S311  (demo data, not secrets)
+    prices = _prices(conn, symbols, rng)
+    strategies = _strategies(conn)
+    with wrap_errors():
+        first = conn.execute(q("ledger_order_count")).fetchone()
+    offset = int(str(first[0])) if first else 0
+    made = {"orders": 0, "order events": 0, "fills": 0, "alerts": 0}
+    rejected_by_broker: list[orders.Order] = []
+
+    for i in range(ORDERS_PER_SYMBOL * len(symbols)):
+        symbol = symbols[i % len(symbols)]
+        price = prices[symbol]
+        strategy = strategies[rng.randrange(len(strategies))]
+        # Mostly buys first, then a mix, so positions build up and some get reduced or flipped.
+        side = "buy" if i < len(symbols) * 3 or rng.random() < 0.55 else "sell"
+        quantity = Decimal(rng.choice((10, 25, 50, 100, 150, 300, 500)))
+        limit = rng.random() < 0.5
+        limit_price = _money(price * Decimal("1.01" if side == "buy" else "0.99")) if limit else None
+        risk_score = _money(rng.uniform(5, 95))
+        order = orders.stage_order(
+            conn,
+            client_order_id=f"demo{seed}-{offset + i + 1}",
+            strategy_id=strategy.id,
+            symbol=symbol,
+            side=side,
+            order_type="limit" if limit else "market",
+            quantity=quantity,
+            limit_price=limit_price,
+            created_by="demo-trader",
+            risk_score=risk_score,
+            compliance_flags={"position_limit_check": {"passed": rng.random() > 0.1}},
+            market_data={"last_price": float(price)},
+            tags=["demo", strategy.strategy_type],
+        )
+        made["orders"] += 1
+        if rng.random() < 0.05:
+            orders.cancel_order(conn, order.id, "demo-trader", "changed my mind")
+            continue
+        order = orders.screen_order(conn, order.id)
+        if order.status == "pending_approval":
+            if rng.random() < 0.3:
+                orders.reject_order(conn, order.id, "risk-desk", "; ".join(order.approval_reasons))
+                continue
+            order = orders.approve_order(conn, order.id, "risk-desk")
+        if rng.random() < 0.08:
+            orders.cancel_order(conn, order.id, "demo-trader", "signal faded before submission")
+            continue
+        order = orders.submit_order(conn, order.id, f"DEMO{seed}-{offset + i + 1}", actor="oms")
+        roll = rng.random()
+        if roll < 0.08:
+            rejected_by_broker.append(orders.reject_order(conn, order.id, "broker", "insufficient buying power"))
+            continue
+        fill_price = _money(price * Decimal(str(1 + rng.uniform(-0.004, 0.004))))
+        commission = max(Decimal(1), _money(quantity * Decimal("0.005")))
+        if roll < 0.25:  # partially filled, the rest cancelled
+            orders.record_fill(conn, order.id, quantity / 2, fill_price, commission=commission, venue="DEMO",
+                               broker_trade_id=f"DEMO{seed}-{offset + i + 1}-1")
+            orders.cancel_order(conn, order.id, "oms", "rest cancelled at the close")
+            made["fills"] += 1
+            continue
+        first_part = quantity if rng.random() < 0.5 else quantity / 2
+        orders.record_fill(conn, order.id, first_part, fill_price, commission=commission, venue="DEMO",
+                           broker_trade_id=f"DEMO{seed}-{offset + i + 1}-1")
+        made["fills"] += 1
+        if first_part < quantity:
+            orders.record_fill(conn, order.id, quantity - first_part, _money(fill_price * Decimal("1.001")),
+                               venue="DEMO", broker_trade_id=f"DEMO{seed}-{offset + i + 1}-2")
+            made["fills"] += 1
+
+    for position in positions.open_positions(conn):
+        positions.mark_to_market(conn, position.symbol, prices.get(position.symbol, position.avg_cost))
+    snapshots = 0
+    for minutes_ago in (45, 30, 15, 0):
+        positions.take_portfolio_snapshot(
+            conn, CASH, at=now - timedelta(minutes=minutes_ago) if minutes_ago else None, details={"demo": seed}
+        )
+        snapshots += 1
+
+    largest = max(positions.open_positions(conn), key=lambda p: abs(p.market_value or Decimal(0)), default=None)
+    if largest is not None:
+        risk.raise_alert(conn, "concentration", "WARNING",
+                         f"{largest.symbol} is the largest position ({largest.market_value} market value)",
+                         source="demo", symbol=largest.symbol)
+        made["alerts"] += 1
+    for order in rejected_by_broker[:1]:
+        alert = risk.raise_alert(conn, "broker_reject", "CRITICAL",
+                                 f"broker rejected order {order.client_order_id}: {order.rejection_reason}",
+                                 source="demo", symbol=order.symbol)
+        risk.resolve_alert(conn, alert.id, "risk-desk", "buying power topped up")
+        made["alerts"] += 1
+    risk.raise_alert(conn, "demo_loaded", "INFO", f"demo trading loaded with seed {seed}", source="demo")
+    made["alerts"] += 1
+    for component, status, score in (("oms", "healthy", 98), ("broker-gw", "healthy", 95),
+                                     ("market-data", "degraded", 72)):
+        monitoring.record_system_health(conn, component, status, health_score=Decimal(score), details={"demo": seed})
+    risk.refresh_daily_stats(conn, now.date())
+
+    return {
+        "strategies": len(strategies),
+        "orders": made["orders"],
+        "fills": made["fills"],
+        "open positions": len(positions.open_positions(conn)),
+        "portfolio snapshots": snapshots,
+        "alerts": made["alerts"],
+    }
+
+
+def show(conn: psycopg.Connection[Any], console: Console) -> None:
+    """Open positions and today's P&L as tables."""
+    held = Table(title="open positions")
+    for column in ("symbol", "side", "quantity", "avg cost", "mark", "market value", "unrealized P&L"):
+        held.add_column(column, justify="left" if column in ("symbol", "side") else "right")
+    for p in positions.open_positions(conn):
+        held.add_row(
+            p.symbol,
+            p.direction,
+            f"{p.quantity.normalize():f}",
+            f"{p.avg_cost:,.2f}",
+            f"{p.current_price:,.2f}" if p.current_price is not None else "-",
+            f"{p.market_value:,.2f}" if p.market_value is not None else "-",
+            f"{p.unrealized_pnl:,.2f}" if p.unrealized_pnl is not None else "-",
+        )
+    console.print(held)
+
+    pnl = risk.today_pnl(conn)
+    ratio = risk.order_to_trade_ratio(conn)
+    today = Table(title="today's P&L")
+    today.add_column("measure")
+    today.add_column("value", justify="right")
+    for label, value in (
+        ("realized P&L", pnl.realized_pnl),
+        ("commissions and fees", -pnl.costs),
+        ("net realized (get_today_pnl)", pnl.net_realized_pnl),
+        ("unrealized on open positions", pnl.unrealized_pnl),
+        ("total", pnl.total),
+    ):
+        today.add_row(label, f"{value:,.2f}")
+    today.add_row("fills today", str(pnl.fills))
+    today.add_row("order-to-trade ratio", f"{ratio}" if ratio is not None else "-")
+    console.print(today)
+
+    with wrap_errors(), conn.cursor(row_factory=class_row(_StatusCount)) as cur:
+        rows = cur.execute(q("ledger_today_status_counts")).fetchall()
+    statuses = Table(title="today's orders by status")
+    statuses.add_column("status")
+    statuses.add_column("orders", justify="right")
+    for row in rows:
+        statuses.add_row(row.status, str(row.orders))
+    console.print(statuses)
