@@ -19,6 +19,8 @@ test: install timescaledb  ## everything installed, the whole suite
 check: install  ## lint and types, as CI runs them
 	$(BIN)/ruff check ops_db tests benchmarks
 	$(BIN)/mypy
+	@if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh; \
+	else echo "shellcheck not installed: scripts/*.sh not checked (apt-get install shellcheck)"; fi
 
 install: $(STAMP)
 

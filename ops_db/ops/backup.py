@@ -1,0 +1,463 @@
+"""Backups: manifests, checksums, restoring into a fresh database, and `ops-db backup verify`.
+
+scripts/backup.sh runs pg_dump and calls `ops-db backup manifest` inside the snapshot the
+dump used, so the row counts in the manifest are exactly what the dump holds.
+scripts/restore.sh and `ops-db backup verify` share `restore_into_new_database()`.
+
+A backup set is three files side by side:
+``<db>_<mode>_<YYYYmmddTHHMMSSZ>.dump`` (pg_dump custom format), ``.manifest.json`` and
+``.sha256`` (sha256sum format over the dump and the manifest; written last, so a set
+without it is incomplete).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import pq, sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import class_row
+
+from ops_db import db, settings
+from ops_db.errors import BackupError, ConfigurationError, wrap_errors
+from ops_db.ops.catalog import data_relations, row_counts
+from ops_db.queries import q
+from ops_db.system import server_facts
+
+MANIFEST_FORMAT = 1
+MODES = ("full", "schema", "data")
+SET_NAME = re.compile(r"^(?P<db>.+)_(?P<mode>full|schema|data)_(?P<stamp>\d{8}T\d{6}Z)\.dump$")
+
+
+class ChecksumMismatch(BackupError):
+    """The dump or its manifest is missing, or differs from its recorded sha256."""
+
+    exit_code = 20
+
+
+class TargetNotEmpty(BackupError):
+    """The restore target already holds tables (use --force to replace it)."""
+
+    exit_code = 21
+
+
+class VersionMismatch(BackupError):
+    """The server cannot create the TimescaleDB version or edition the backup needs."""
+
+    exit_code = 22
+
+
+class RestoreFailed(BackupError):
+    """pg_restore failed; the partly restored database was dropped."""
+
+    exit_code = 23
+
+
+class CountMismatch(BackupError):
+    """The restored database does not hold the rows the manifest recorded."""
+
+    exit_code = 24
+
+
+# -- connection settings for the PostgreSQL client programs ----------------------------
+# Client-side options libpq has no environment variable for and that do not change
+# which server or role is used: dropped rather than refused.
+_DROPPABLE = {"fallback_application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+              "keepalives_count", "tcp_user_timeout"}
+
+
+def libpq_environment(conninfo: str, passfile: Path) -> dict[str, str]:
+    """PG* variables equivalent to ``conninfo``, for pg_dump/pg_restore/psql.
+
+    A password is written to ``passfile`` (mode 0600) and only its path is returned, so
+    it never reaches a command line or the output. Without a password nothing is
+    written, and ~/.pgpass (or an existing PGPASSFILE) applies as usual.
+    """
+    if not conninfo:
+        return {}
+    try:
+        params = conninfo_to_dict(conninfo)
+    except Exception:
+        raise ConfigurationError("the connection string is not valid") from None
+    envvars = {o.keyword.decode(): o.envvar.decode() for o in pq.Conninfo.get_defaults() if o.envvar}
+    env: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None or key in _DROPPABLE:
+            continue
+        if key == "password":
+            fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(f"*:*:*:*:{_pgpass_escape(str(value))}\n")
+            env["PGPASSFILE"] = str(passfile)
+            continue
+        if key not in envvars:
+            raise ConfigurationError(f"connection parameter {key!r} cannot be passed to the PostgreSQL tools")
+        env[envvars[key]] = str(value)
+    return env
+
+
+def _pgpass_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(":", "\\:")
+
+
+# -- manifests --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AppliedMigration:
+    id: str
+    applied_at: datetime
+
+
+@dataclass(frozen=True)
+class Manifest:
+    database: str
+    mode: str
+    created_at: str
+    dump_file: str
+    dump_bytes: int
+    dump_sha256: str
+    postgres_version: str
+    timescaledb_version: str | None
+    edition: str
+    pg_dump_version: str
+    migrations: tuple[dict[str, str], ...]
+    migration_problems: tuple[str, ...]
+    row_counts: dict[str, int]
+    tables: tuple[str, ...] = ()
+    verified_with: str = "pg_restore --list"
+    format: int = MANIFEST_FORMAT
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        try:
+            raw: dict[str, Any] = json.loads(path.read_text())
+            if raw.get("format") != MANIFEST_FORMAT:
+                raise BackupError(f"{path.name}: manifest format {raw.get('format')!r} is not supported")
+            raw["migrations"] = tuple(raw["migrations"])
+            raw["migration_problems"] = tuple(raw["migration_problems"])
+            raw["tables"] = tuple(raw.get("tables", ()))
+            raw["row_counts"] = {str(k): int(v) for k, v in raw["row_counts"].items()}
+            return cls(**raw)
+        except FileNotFoundError:
+            raise ChecksumMismatch(f"manifest {path} is missing") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BackupError(f"{path.name} is not a valid manifest: {exc}") from None
+
+
+def manifest_path(dump: Path) -> Path:
+    return dump.with_name(dump.name.removesuffix(".dump") + ".manifest.json")
+
+
+def checksum_path(dump: Path) -> Path:
+    return dump.with_name(dump.name.removesuffix(".dump") + ".sha256")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_manifest(
+    conninfo: str,
+    *,
+    snapshot: str | None,
+    mode: str,
+    tables: tuple[str, ...],
+    dump: Path,
+    final_name: str,
+    pg_dump_version: str,
+) -> Manifest:
+    """What a dump holds, read in the dump's own snapshot when ``snapshot`` is given."""
+    from ops_db.migrations import Runner
+
+    if mode not in MODES:
+        raise ConfigurationError(f"unknown backup mode {mode!r}")
+    problems = tuple(Runner(conninfo).verify())
+    with db.connect(conninfo) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        with wrap_errors():
+            if snapshot:
+                conn.execute(sql.SQL(q("import_snapshot")).format(snapshot=sql.Literal(snapshot)))
+            facts = server_facts(conn)
+            with conn.cursor(row_factory=class_row(AppliedMigration)) as cur:
+                applied = cur.execute(q("migration_rows")).fetchall()
+            if mode == "schema":
+                counts = {rel.qualified: 0 for rel in data_relations(conn)}
+            else:
+                counts = row_counts(conn, set(tables) if mode == "data" else None)
+    return Manifest(
+        database=facts.database,
+        mode=mode,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        dump_file=final_name,
+        dump_bytes=dump.stat().st_size,
+        dump_sha256=sha256_file(dump),
+        postgres_version=facts.postgres_version,
+        timescaledb_version=facts.timescaledb_version,
+        edition=facts.edition,
+        pg_dump_version=pg_dump_version,
+        migrations=tuple({"id": m.id, "applied_at": m.applied_at.isoformat()} for m in applied),
+        migration_problems=problems,
+        row_counts=counts,
+        tables=tables,
+    )
+
+
+def verify_checksums(dump: Path) -> Manifest:
+    """Check the dump and manifest against the .sha256 file; the manifest when they match."""
+    sums = checksum_path(dump)
+    if not dump.is_file():
+        raise ChecksumMismatch(f"{dump} does not exist")
+    if not sums.is_file():
+        raise ChecksumMismatch(f"{sums.name} is missing: the backup is incomplete or not one of ours")
+    expected: dict[str, str] = {}
+    for line in sums.read_text().splitlines():
+        digest, _, name = line.partition("  ")
+        if digest and name:
+            expected[name.lstrip("*")] = digest
+    mpath = manifest_path(dump)
+    for path in (dump, mpath):
+        if path.name not in expected:
+            raise ChecksumMismatch(f"{sums.name} has no checksum for {path.name}")
+        if not path.is_file():
+            raise ChecksumMismatch(f"{path.name} is missing")
+        if sha256_file(path) != expected[path.name]:
+            raise ChecksumMismatch(f"{path.name} does not match its sha256: the file is corrupt, refusing it")
+    return Manifest.load(mpath)
+
+
+# -- restoring --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TimescaledbAvailable:
+    default_version: str
+    versions: list[str]
+    edition: str
+
+
+def check_server_can_restore(conn: psycopg.Connection[Any], manifest: Manifest) -> None:
+    """Stop with a clear message when the server cannot host this backup's TimescaleDB."""
+    if manifest.timescaledb_version is None:
+        return
+    with wrap_errors(), conn.cursor(row_factory=class_row(TimescaledbAvailable)) as cur:
+        found = cur.execute(q("timescaledb_available")).fetchone()
+    if found is None:
+        raise VersionMismatch("TimescaleDB is not installed on the target server; install it first")
+    wanted = manifest.timescaledb_version
+    if wanted not in found.versions:
+        raise VersionMismatch(
+            f"the backup needs TimescaleDB {wanted}; this server offers {found.default_version}. "
+            f"Install TimescaleDB {wanted} beside it, restore, then ALTER EXTENSION timescaledb UPDATE"
+        )
+    if manifest.edition == "timescale" and found.edition != "timescale":
+        raise VersionMismatch(
+            "the backup was taken on the timescale edition (continuous aggregates, columnstore, jobs); "
+            "this server runs the apache edition: set timescaledb.license = 'timescale' first"
+        )
+
+
+def _admin(conninfo: str) -> str:
+    return settings.with_dbname(conninfo, os.environ.get("OPS_DB_ADMIN_DB") or "postgres")
+
+
+def database_exists(conninfo: str, name: str) -> bool:
+    with db.connect(_admin(conninfo), autocommit=True) as conn, wrap_errors():
+        row = conn.execute(q("database_exists"), {"name": name}).fetchone()
+    return bool(row and row[0])
+
+
+@dataclass(frozen=True)
+class _Count:
+    n: int
+
+
+def user_table_count(conninfo: str, name: str) -> int:
+    with db.connect(settings.with_dbname(conninfo, name)) as conn, wrap_errors():
+        row = conn.cursor(row_factory=class_row(_Count)).execute(q("user_table_count")).fetchone()
+    return row.n if row else 0
+
+
+def drop_database(conninfo: str, name: str) -> None:
+    with db.connect(_admin(conninfo), autocommit=True) as conn, wrap_errors():
+        conn.execute(sql.SQL(q("drop_database")).format(name=sql.Identifier(name)))
+
+
+def rename_database(conninfo: str, old: str, new: str) -> None:
+    with db.connect(_admin(conninfo), autocommit=True) as conn, wrap_errors():
+        conn.execute(sql.SQL(q("rename_database")).format(old=sql.Identifier(old), new=sql.Identifier(new)))
+
+
+def restore_into_new_database(
+    conninfo: str, dump: Path, manifest: Manifest, dbname: str, *, schema_only: bool = False
+) -> None:
+    """Create ``dbname`` (it must not exist) and restore ``dump`` into it, TimescaleDB's way.
+
+    timescaledb_pre_restore() runs before pg_restore and timescaledb_post_restore() after
+    it, even when pg_restore fails; on failure the new database is dropped.
+    """
+    if manifest.mode == "data":
+        raise BackupError("a data backup is a table export: restore it with pg_restore --data-only by hand")
+    with db.connect(_admin(conninfo), autocommit=True) as admin, wrap_errors():
+        check_server_can_restore(admin, manifest)
+        admin.execute(sql.SQL(q("create_database")).format(name=sql.Identifier(dbname)))
+    target = settings.with_dbname(conninfo, dbname)
+    try:
+        with db.connect(target, autocommit=True) as conn, wrap_errors():
+            if manifest.timescaledb_version:
+                conn.execute(sql.SQL(q("create_timescaledb")).format(version=sql.Literal(manifest.timescaledb_version)))
+                conn.execute(q("timescaledb_pre_restore"))
+            try:
+                _pg_restore(target, dbname, dump, schema_only=schema_only)
+            finally:
+                if manifest.timescaledb_version:
+                    conn.execute(q("timescaledb_post_restore"))
+    except BaseException:
+        drop_database(conninfo, dbname)
+        raise
+
+
+def _pg_restore(target: str, dbname: str, dump: Path, *, schema_only: bool) -> None:
+    with tempfile.TemporaryDirectory(prefix="ops-db-restore.") as tmp:
+        env = dict(os.environ)
+        env.update(libpq_environment(target, Path(tmp) / "pgpass"))
+        env["PGDATABASE"] = dbname
+        args = ["pg_restore", "--exit-on-error", "--no-password", "--dbname", dbname]
+        if schema_only:
+            args += ["--use-list", str(_schema_list(dump, Path(tmp) / "schema.list"))]
+        args.append(str(dump))
+        result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+        raise RestoreFailed(f"pg_restore failed: {' / '.join(lines[-3:]) or 'exit ' + str(result.returncode)}")
+
+
+# pg_restore --schema-only would drop TimescaleDB's catalog rows (hypertables would come back as
+# plain tables) and the migration bookkeeping; a schema restore leaves out user rows only.
+_USER_DATA = re.compile(r"^\d+; \d+ \d+ TABLE DATA (trading|_timescaledb_internal) ")
+
+
+def _schema_list(dump: Path, out: Path) -> Path:
+    listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True, check=False)
+    if listing.returncode != 0:
+        raise RestoreFailed(f"pg_restore cannot read {dump.name}: {listing.stderr.strip()[-300:]}")
+    out.write_text("".join(line + "\n" for line in listing.stdout.splitlines() if not _USER_DATA.match(line)))
+    return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    expected: dict[str, int]
+    found: dict[str, int]
+    differences: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def compare_with_manifest(conn: psycopg.Connection[Any], manifest: Manifest) -> Comparison:
+    """Row counts of the restored relations against the manifest (schema backups: presence only)."""
+    found = row_counts(conn, set(manifest.row_counts))
+    differences = []
+    for name, expected in sorted(manifest.row_counts.items()):
+        if name not in found:
+            differences.append(f"{name}: missing after restore")
+        elif manifest.mode != "schema" and found[name] != expected:
+            differences.append(f"{name}: {found[name]} rows, manifest says {expected}")
+    return Comparison(dict(manifest.row_counts), found, tuple(differences))
+
+
+def check_restored(conninfo: str, manifest: Manifest) -> Comparison:
+    with db.connect(conninfo) as conn:
+        comparison = compare_with_manifest(conn, manifest)
+    if not comparison.ok:
+        raise CountMismatch("restored database differs from the manifest: " + "; ".join(comparison.differences))
+    return comparison
+
+
+# -- ops-db backup verify ---------------------------------------------------------------
+@dataclass(frozen=True)
+class VerifyReport:
+    dump: str
+    mode: str
+    scratch_database: str
+    relations: int
+    rows: int
+    seconds: float
+
+
+def verify_backup(conninfo: str, dump: Path) -> VerifyReport:
+    """Checksums, a restore into a scratch database, the manifest comparison; the scratch DB is dropped."""
+    started = time.monotonic()
+    manifest = verify_checksums(dump)
+    if manifest.mode == "data":
+        _pg_restore_list(dump)
+        return VerifyReport(str(dump), manifest.mode, "", len(manifest.row_counts),
+                            sum(manifest.row_counts.values()), time.monotonic() - started)
+    scratch = f"ops_verify_{uuid.uuid4().hex[:12]}"
+    restore_into_new_database(conninfo, dump, manifest, scratch, schema_only=manifest.mode == "schema")
+    try:
+        comparison = check_restored(settings.with_dbname(conninfo, scratch), manifest)
+    finally:
+        drop_database(conninfo, scratch)
+    return VerifyReport(str(dump), manifest.mode, scratch, len(comparison.found),
+                        sum(comparison.found.values()), time.monotonic() - started)
+
+
+def _pg_restore_list(dump: Path) -> None:
+    result = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RestoreFailed(f"pg_restore cannot read {dump.name}: {result.stderr.strip()[-300:]}")
+
+
+# -- the backup directory ---------------------------------------------------------------
+@dataclass(frozen=True)
+class BackupSet:
+    dump: Path
+    database: str
+    mode: str
+    taken_at: datetime
+
+    @property
+    def complete(self) -> bool:
+        return checksum_path(self.dump).is_file() and manifest_path(self.dump).is_file()
+
+
+def backup_sets(directory: Path, database: str | None = None, mode: str | None = None) -> list[BackupSet]:
+    """Backup sets in ``directory``, newest first (by the UTC timestamp in their names)."""
+    found = []
+    if not directory.is_dir():
+        return []
+    for path in directory.glob("*.dump"):
+        m = SET_NAME.match(path.name)
+        if not m or (database and m["db"] != database) or (mode and m["mode"] != mode):
+            continue
+        taken = datetime.strptime(m["stamp"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        found.append(BackupSet(path, m["db"], m["mode"], taken))
+    return sorted(found, key=lambda s: s.taken_at, reverse=True)
+
+
+def newest_complete_backup(directory: Path, database: str) -> BackupSet | None:
+    """The newest full backup of ``database`` whose checksum file and manifest exist."""
+    return next((s for s in backup_sets(directory, database, "full") if s.complete), None)
+
+
+def default_backup_dir() -> Path:
+    return Path(os.environ.get("BACKUP_DIR") or "/var/backups/ops-db")

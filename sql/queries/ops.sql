@@ -1,0 +1,311 @@
+-- Queries of the operations tooling: catalog, backup/restore, health, stats, maintain.
+-- Objects are always found through the catalog (schemas trading and ops_internal), so
+-- tables, hypertables and aggregates added by later migrations are covered unchanged.
+
+-- name: data_relations
+-- Tables, hypertables, materialized views and continuous aggregates that hold data.
+SELECT n.nspname::text AS schema_name,
+       c.relname::text AS relation_name,
+       CASE WHEN h.hypertable_name IS NOT NULL THEN 'hypertable'
+            WHEN ca.view_name IS NOT NULL THEN 'continuous_aggregate'
+            WHEN c.relkind = 'm' THEN 'materialized_view'
+            ELSE 'table' END AS kind
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN timescaledb_information.hypertables h
+         ON h.hypertable_schema = n.nspname AND h.hypertable_name = c.relname
+  LEFT JOIN timescaledb_information.continuous_aggregates ca
+         ON ca.view_schema = n.nspname AND ca.view_name = c.relname
+ WHERE n.nspname IN ('trading', 'ops_internal')
+   AND (c.relkind IN ('r', 'p', 'm') OR ca.view_name IS NOT NULL)
+   AND NOT c.relispartition
+ ORDER BY 1, 2
+
+-- name: count_rows
+-- Exact row count of one relation; {relation} is filled with a psycopg.sql.Identifier.
+SELECT count(*) AS n FROM {relation}
+
+-- name: migration_rows
+-- Applied migrations as the database records them (for backup manifests).
+SELECT migration_id AS id, applied_at_utc AS applied_at
+  FROM public._yoyo_migration
+ ORDER BY applied_at_utc, migration_id
+
+-- name: import_snapshot
+-- Makes this transaction see exactly what pg_dump saw.
+SET TRANSACTION SNAPSHOT {snapshot}
+
+-- name: timescaledb_available
+-- The TimescaleDB versions this server can create, and the edition it runs.
+SELECT e.default_version::text AS default_version,
+       ARRAY(SELECT v.version::text FROM pg_available_extension_versions v
+              WHERE v.name = 'timescaledb' ORDER BY v.version) AS versions,
+       CASE WHEN current_setting('timescaledb.license', true) = 'timescale'
+            THEN 'timescale' ELSE 'apache' END AS edition
+  FROM pg_available_extensions e
+ WHERE e.name = 'timescaledb'
+
+-- name: database_exists
+-- Whether a database of that name exists.
+SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %(name)s) AS found
+
+-- name: user_table_count
+-- Tables outside the system and TimescaleDB schemas: a database with any is "not empty".
+SELECT count(*) AS n
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+   AND n.nspname NOT LIKE '\_timescaledb%'
+   AND n.nspname NOT LIKE 'timescaledb\_%'
+   AND n.nspname NOT LIKE 'pg\_temp%'
+
+-- name: create_database
+-- An empty database for a restore; {name} is an identifier.
+CREATE DATABASE {name} TEMPLATE template0
+
+-- name: drop_database
+-- Drops a scratch or replaced database, disconnecting its sessions.
+DROP DATABASE IF EXISTS {name} WITH (FORCE)
+
+-- name: rename_database
+-- Puts a restored database in place of the target name.
+ALTER DATABASE {old} RENAME TO {new}
+
+-- name: create_timescaledb
+-- The extension at the version the backup was taken with; {version} is a literal.
+CREATE EXTENSION timescaledb VERSION {version}
+
+-- name: timescaledb_pre_restore
+-- Stops background jobs and marks the database as restoring.
+SELECT timescaledb_pre_restore()
+
+-- name: timescaledb_post_restore
+-- Ends restoring mode; must run even when pg_restore failed.
+SELECT timescaledb_post_restore()
+
+-- name: health_ping
+-- The cheapest round trip.
+SELECT 1
+
+-- name: extension_state
+-- Installed TimescaleDB version (NULL when absent), the one the server's files offer, and the edition.
+SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed_version,
+       (SELECT default_version::text FROM pg_available_extensions WHERE name = 'timescaledb') AS available_version,
+       CASE WHEN current_setting('timescaledb.license', true) = 'timescale'
+            THEN 'timescale' ELSE 'apache' END AS edition
+
+-- name: job_states
+-- Scheduled TimescaleDB jobs with their last outcome and the newest error message.
+SELECT j.job_id,
+       j.application_name::text AS application_name,
+       j.proc_schema::text || '.' || j.proc_name::text AS proc,
+       coalesce(j.hypertable_schema::text || '.' || j.hypertable_name::text, '') AS target,
+       j.schedule_interval,
+       s.last_run_started_at,
+       s.last_run_status::text AS last_run_status,
+       s.next_start,
+       coalesce(s.total_failures, 0) AS total_failures,
+       (SELECT e.err_message::text FROM timescaledb_information.job_errors e
+         WHERE e.job_id = j.job_id ORDER BY e.finish_time DESC NULLS LAST LIMIT 1) AS last_error
+  FROM timescaledb_information.jobs j
+  LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
+ WHERE j.scheduled
+   AND j.proc_name <> 'policy_telemetry'  -- TimescaleDB's phone-home, off in ops-db clusters
+ ORDER BY j.job_id
+
+-- name: scheduler_running
+-- Whether TimescaleDB's job scheduler has a worker on this database.
+SELECT current_setting('timescaledb.max_background_workers')::int AS max_workers,
+       EXISTS (SELECT 1 FROM pg_stat_activity
+                WHERE backend_type = 'TimescaleDB Background Worker Scheduler'
+                  AND datname = current_database()) AS running
+
+-- name: run_job
+-- Runs one TimescaleDB job now, in this session (needs autocommit).
+CALL run_job(%(job_id)s)
+
+-- name: last_maintenance_run
+-- The newest successful real `ops-db maintain` run, and how long ago it finished.
+SELECT max(finished_at) AS finished_at, now() - max(finished_at) AS age
+  FROM ops_internal.maintenance_runs
+ WHERE succeeded AND NOT dry_run
+
+-- name: maintenance_runs_exists
+-- Whether migration 0300 is applied here.
+SELECT to_regclass('ops_internal.maintenance_runs') IS NOT NULL AS found
+
+-- name: start_maintenance_run
+-- Records the start of a maintain run.
+INSERT INTO ops_internal.maintenance_runs (edition, dry_run)
+VALUES (%(edition)s, %(dry_run)s)
+RETURNING id
+
+-- name: finish_maintenance_run
+-- Records how a maintain run ended and what it did.
+UPDATE ops_internal.maintenance_runs
+   SET finished_at = clock_timestamp(), succeeded = %(succeeded)s, actions = %(actions)s, error = %(error)s
+ WHERE id = %(id)s
+
+-- name: try_lock
+-- A session-level advisory lock: true when this session got it.
+SELECT pg_try_advisory_lock(%(key)s) AS got
+
+-- name: unlock
+-- Releases a session-level advisory lock.
+SELECT pg_advisory_unlock(%(key)s) AS released
+
+-- name: uncompressed_old_chunks
+-- Chunks past their hypertable's compression age (plus a grace period) still uncompressed.
+SELECT count(*) AS n,
+       coalesce(string_agg(DISTINCT c.hypertable_schema::text || '.' || c.hypertable_name::text, ', '), '')
+           AS hypertables
+  FROM timescaledb_information.jobs j
+  JOIN timescaledb_information.chunks c
+    ON c.hypertable_schema = j.hypertable_schema AND c.hypertable_name = j.hypertable_name
+ WHERE j.proc_name IN ('policy_compression', 'policy_columnstore')
+   AND jsonb_typeof(j.config -> 'compress_after') = 'string'
+   AND NOT c.is_compressed
+   AND c.range_end < now() - (j.config ->> 'compress_after')::interval - %(grace)s::interval
+
+-- name: connection_usage
+-- Client connections in use against what the server allows ordinary roles.
+SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS used,
+       current_setting('max_connections')::int
+           - current_setting('superuser_reserved_connections')::int AS available
+
+-- name: longest_query
+-- The longest-running active statement of another session (seconds), and who runs it.
+SELECT coalesce(extract(epoch FROM max(now() - query_start)), 0)::float8 AS seconds,
+       count(*) FILTER (WHERE now() - query_start > %(threshold)s::interval) AS over,
+       coalesce((array_agg(coalesce(nullif(application_name, ''), usename::text, '?') || ' pid ' || pid
+                 ORDER BY query_start))[1], '') AS who
+  FROM pg_stat_activity
+ WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+
+-- name: longest_idle_in_transaction
+-- The longest idle-in-transaction session (seconds), and who holds it.
+SELECT coalesce(extract(epoch FROM max(now() - state_change)), 0)::float8 AS seconds,
+       count(*) FILTER (WHERE now() - state_change > %(threshold)s::interval) AS over,
+       coalesce((array_agg(coalesce(nullif(application_name, ''), usename::text, '?') || ' pid ' || pid
+                 ORDER BY state_change))[1], '') AS who
+  FROM pg_stat_activity
+ WHERE state IN ('idle in transaction', 'idle in transaction (aborted)') AND pid <> pg_backend_pid()
+
+-- name: replication_lag
+-- Replicas of this server and their worst replay lag; or, on a replica, its own lag (seconds).
+SELECT pg_is_in_recovery() AS in_recovery,
+       (SELECT count(*) FROM pg_stat_replication) AS replicas,
+       CASE WHEN pg_is_in_recovery()
+            THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())
+            ELSE (SELECT extract(epoch FROM max(replay_lag)) FROM pg_stat_replication)
+       END::float8 AS lag_seconds
+
+-- name: wraparound_age
+-- The oldest unfrozen transaction ID age of any database on the server.
+SELECT max(age(datfrozenxid))::bigint AS xid_age,
+       (array_agg(datname::text ORDER BY age(datfrozenxid) DESC))[1] AS database
+  FROM pg_database WHERE datallowconn
+
+-- name: worst_dead_tuples
+-- The table (chunks included) with the largest share of dead tuples among those big enough to matter.
+SELECT schemaname::text || '.' || relname::text AS relation,
+       n_dead_tup AS dead,
+       n_live_tup AS live,
+       n_dead_tup::float8 / greatest(n_live_tup + n_dead_tup, 1) AS ratio
+  FROM pg_stat_user_tables
+ WHERE n_live_tup + n_dead_tup >= %(min_rows)s
+ ORDER BY ratio DESC
+ LIMIT 1
+
+-- name: database_size
+-- Size of the current database in bytes.
+SELECT pg_database_size(current_database()) AS bytes, current_database()::text AS database
+
+-- name: vacuum_candidates
+-- Tables (chunks included) whose dead tuples or missing statistics call for VACUUM (ANALYZE).
+SELECT schemaname::text AS schema_name, relname::text AS relation_name,
+       n_dead_tup AS dead, n_live_tup AS live,
+       greatest(last_analyze, last_autoanalyze) AS analyzed_at
+  FROM pg_stat_user_tables
+ WHERE (n_dead_tup >= %(min_dead)s
+        AND n_dead_tup::float8 / greatest(n_live_tup + n_dead_tup, 1) >= %(dead_ratio)s)
+    OR (greatest(last_analyze, last_autoanalyze) IS NULL AND n_mod_since_analyze >= %(min_dead)s)
+ ORDER BY n_dead_tup DESC
+
+-- name: vacuum_analyze
+-- VACUUM (ANALYZE) of one table; {relation} is an identifier. Needs autocommit.
+VACUUM (ANALYZE) {relation}
+
+-- name: relation_sizes
+-- Every data relation of trading/ops_internal with its size, chunk count and estimated rows.
+WITH rel AS (
+    SELECT n.nspname::text AS schema_name, c.relname::text AS relation_name, c.oid, c.relkind,
+           h.hypertable_name IS NOT NULL AS is_hypertable,
+           ca.view_name IS NOT NULL AS is_cagg,
+           ca.materialization_hypertable_schema::text || '.' || ca.materialization_hypertable_name::text AS mat
+      FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+      LEFT JOIN timescaledb_information.hypertables h
+             ON h.hypertable_schema = n.nspname AND h.hypertable_name = c.relname
+      LEFT JOIN timescaledb_information.continuous_aggregates ca
+             ON ca.view_schema = n.nspname AND ca.view_name = c.relname
+     WHERE n.nspname IN ('trading', 'ops_internal')
+       AND (c.relkind IN ('r', 'p', 'm') OR ca.view_name IS NOT NULL)
+       AND NOT c.relispartition
+)
+SELECT schema_name, relation_name,
+       CASE WHEN is_hypertable THEN 'hypertable' WHEN is_cagg THEN 'continuous_aggregate'
+            WHEN relkind = 'm' THEN 'materialized_view' ELSE 'table' END AS kind,
+       CASE WHEN is_hypertable THEN hypertable_size(oid)
+            WHEN is_cagg THEN hypertable_size(mat::regclass)
+            ELSE pg_total_relation_size(oid) END AS total_bytes,
+       CASE WHEN is_hypertable THEN (SELECT count(*) FROM show_chunks(oid))
+            WHEN is_cagg THEN (SELECT count(*) FROM show_chunks(mat::regclass))
+            ELSE 0 END AS chunks,
+       CASE WHEN is_hypertable THEN approximate_row_count(oid)
+            WHEN is_cagg THEN approximate_row_count(mat::regclass)
+            ELSE greatest(
+                (SELECT reltuples FROM pg_class WHERE pg_class.oid = rel.oid), 0)::bigint END AS estimated_rows
+  FROM rel
+ ORDER BY total_bytes DESC, schema_name, relation_name
+
+-- name: compression_stats
+-- Compression per hypertable: chunks compressed and bytes before and after.
+SELECT h.hypertable_schema::text || '.' || h.hypertable_name::text AS hypertable,
+       coalesce(s.total_chunks, h.num_chunks, 0)::bigint AS total_chunks,
+       coalesce(s.number_compressed_chunks, 0) AS compressed_chunks,
+       s.before_compression_total_bytes AS before_bytes,
+       s.after_compression_total_bytes AS after_bytes
+  FROM timescaledb_information.hypertables h
+  LEFT JOIN LATERAL hypertable_compression_stats(
+        format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass) s ON true
+ WHERE h.hypertable_schema IN ('trading', 'ops_internal')
+ ORDER BY 1
+
+-- name: pg_stat_statements_installed
+-- Whether pg_stat_statements is installed in this database (and in which schema).
+SELECT n.nspname::text AS schema_name
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname = 'pg_stat_statements'
+
+-- name: top_queries
+-- The statements that took the most total time, from pg_stat_statements in {schema}.
+SELECT left(regexp_replace(s.query, '\s+', ' ', 'g'), 200) AS query,
+       s.calls,
+       round(s.total_exec_time::numeric, 1) AS total_ms,
+       round(s.mean_exec_time::numeric, 3) AS mean_ms,
+       s.rows
+  FROM {schema}.pg_stat_statements s
+ WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+ ORDER BY s.total_exec_time DESC
+ LIMIT %(limit)s
+
+-- name: connections_by_application
+-- Sessions on this database grouped by application and state.
+SELECT coalesce(nullif(application_name, ''), '(none)')::text AS application_name,
+       coalesce(state, '(background)')::text AS state,
+       count(*) AS sessions
+  FROM pg_stat_activity
+ WHERE datname = current_database()
+ GROUP BY 1, 2
+ ORDER BY 3 DESC, 1, 2
