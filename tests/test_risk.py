@@ -165,3 +165,30 @@ def test_order_api_is_usable_as_ops_app(db: psycopg.Connection[Any]) -> None:
     assert orders.order_events(db, order.id)[-1].to_status == "filled"
     risk.refresh_daily_stats(db, date.today())
     db.execute("RESET ROLE")
+
+
+def test_timescale_edition_compresses_and_expires_monitoring_data(db: psycopg.Connection[Any], server: Any) -> None:
+    if server.edition != "timescale":
+        pytest.skip("columnstore and policies exist on the timescale edition only")
+    jobs = db.execute(
+        "SELECT hypertable_name, proc_name FROM timescaledb_information.jobs"
+        " WHERE hypertable_schema = 'trading' AND hypertable_name IN"
+        " ('performance_metrics', 'system_health', 'data_quality', 'agent_decisions') ORDER BY 1, 2"
+    ).fetchall()
+    assert jobs == [
+        ("agent_decisions", "policy_compression"),
+        ("data_quality", "policy_compression"),
+        ("data_quality", "policy_retention"),
+        ("performance_metrics", "policy_compression"),
+        ("performance_metrics", "policy_retention"),
+        ("system_health", "policy_compression"),
+        ("system_health", "policy_retention"),
+    ]
+    old = datetime.now(UTC) - timedelta(days=30)
+    monitoring.record_system_health(db, "oms", "healthy", health_score=D(99), at=old)
+    db.execute("SELECT compress_chunk(c) FROM show_chunks('trading.system_health', older_than => interval '7 days') c")
+    assert [h.status for h in monitoring.latest_system_health(db) if h.component == "oms"] in ([], ["healthy"])
+    compressed = db.execute(
+        "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_name = 'system_health' AND is_compressed"
+    ).fetchone()
+    assert compressed == (1,)

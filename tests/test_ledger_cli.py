@@ -1,0 +1,48 @@
+"""ops-db kill-switch, expire-orders and positions from the command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from ops_db import orders
+from ops_db.cli import main
+from tests.ledger_helpers import order_in, stage, strategy, trade
+
+
+def test_kill_switch_commands(fresh_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kill-switch", "status", "--url", fresh_db]) == 0
+    assert "never switched" in capsys.readouterr().out
+    assert main(["kill-switch", "on", "--reason", "broker outage", "--actor", "ops", "--url", fresh_db]) == 0
+    assert main(["kill-switch", "status", "--json", "--url", fresh_db]) == 0
+    out = capsys.readouterr().out
+    state = json.loads(out[out.index("{"):])
+    assert (state["active"], state["reason"], state["actor"]) == (True, "broker outage", "ops")
+    with psycopg.connect(fresh_db) as conn:
+        s = strategy(conn)
+        with pytest.raises(Exception, match="halted by the kill switch"):
+            stage(conn, s.id)
+    assert main(["kill-switch", "off", "--reason", "back", "--actor", "ops", "--url", fresh_db]) == 0
+    assert main(["kill-switch", "on", "--reason", "", "--url", fresh_db]) == 1
+    assert "needs a reason" in capsys.readouterr().err
+
+
+def test_expire_orders_and_positions(fresh_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with psycopg.connect(fresh_db) as conn:
+        s = strategy(conn)
+        due = order_in(conn, s.id, "approved", expires_at=datetime.now(UTC) + timedelta(milliseconds=1))
+        trade(conn, s.id, "buy", Decimal(10), Decimal(10))
+        conn.commit()
+        conn.execute("SELECT pg_sleep(0.01)")
+    assert main(["expire-orders", "--json", "--url", fresh_db]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out[out.index("["):]) == [{"id": due.id, "client_order_id": due.client_order_id,
+                                                 "symbol": "AAPL"}]
+    with psycopg.connect(fresh_db) as conn:
+        assert orders.get_order(conn, due.id).status == "expired"
+    assert main(["positions", "--url", fresh_db]) == 0
+    assert "AAPL" in capsys.readouterr().out
