@@ -11,6 +11,7 @@ change nothing, differing values are stored as corrections); market events are s
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from psycopg import sql
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.errors import ValidationError, register_constraint, wrap_errors
+from ops_db.errors import ValidationError, register_constraint, translate, wrap_errors
 from ops_db.queries import q
 
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.-]{0,9}$")  # as CHECK stock_prices_symbol_format
@@ -259,9 +260,11 @@ def _check_tick(t: PriceTick) -> None:
     _symbol(t.symbol)
     _time(t.timestamp)
     _decimal(t.close_price, "close_price", positive=True)
+    _count(t.volume, "volume")
+    if t.open_price is None and t.high_price is None and t.low_price is None and t.vwap is None:
+        return  # a plain tick (the bulk of any feed): nothing more to compare
     for name in ("open_price", "high_price", "low_price", "vwap"):
         _decimal(getattr(t, name), name, positive=True, optional=True)
-    _count(t.volume, "volume")
     close = t.close_price
     if t.high_price is not None and t.high_price < max(close, t.open_price or close, t.low_price or close):
         raise _RowError(f"high_price {t.high_price} is below another price of the tick")
@@ -337,19 +340,95 @@ def _copy(
     return IngestResult(received=total, inserted=int(counts[0]), updated=int(counts[1]))
 
 
+def _copy_new_prices(
+    conn: psycopg.Connection[Any], ticks: Sequence[PriceTick], progress: Progress | None
+) -> IngestResult:
+    """One binary COPY straight into the hypertable: as fast as ``psql \\copy``, but only for new ticks.
+
+    A tick already stored raises UniqueViolation, and the savepoint undoes the whole COPY.
+    """
+    types = ["text", "timestamptz", "numeric", "numeric", "numeric", "numeric", "int8", "numeric"]
+    with conn.transaction(), conn.cursor() as cur, cur.copy(q("copy_prices_direct")) as copy:
+        copy.set_types(types)
+        for n, t in enumerate(ticks, start=1):
+            copy.write_row((t.symbol, t.timestamp, t.open_price, t.high_price, t.low_price, t.close_price,
+                            t.volume, t.vwap))
+            if progress is not None and n % COPY_BATCH == 0:
+                progress(COPY_BATCH)
+    if progress is not None and len(ticks) % COPY_BATCH:
+        progress(len(ticks) % COPY_BATCH)
+    return IngestResult(received=len(ticks), inserted=len(ticks), updated=0)
+
+
 def ingest_prices(
     conn: psycopg.Connection[Any], ticks: Sequence[PriceTick], *, progress: Progress | None = None
 ) -> IngestResult:
-    """Write price ticks in one transaction (a savepoint inside the caller's)."""
+    """Write price ticks in one transaction (a savepoint inside the caller's).
+
+    New ticks (the usual case) go in with one COPY into the hypertable. When any tick of the
+    batch is stored already, that COPY is undone and the batch is upserted through a staging
+    table instead (re-ingest, corrections), at about half the speed.
+    """
     _validate(ticks, PriceTick, _check_tick, lambda t: (t.symbol, t.timestamp))
+    reported = 0
+
+    def count(n: int) -> None:
+        nonlocal reported
+        reported += n
+        if progress is not None:
+            progress(n)
+
+    try:
+        return _copy_new_prices(conn, ticks, count)
+    except psycopg.errors.UniqueViolation:
+        pass  # some ticks exist: upsert below; progress resumes past what was already reported
+    except psycopg.Error as exc:
+        raise translate(exc) from exc
+
+    def resume(n: int) -> None:
+        nonlocal reported
+        if progress is None:
+            return
+        already = min(reported, n)
+        reported -= already
+        if n > already:
+            progress(n - already)
+
     rows = (
         (n, t.symbol, t.timestamp, t.open_price, t.high_price, t.low_price, t.close_price, t.volume, t.vwap)
         for n, t in enumerate(ticks, start=1)
     )
     types = ["int4", "text", "timestamptz", "numeric", "numeric", "numeric", "numeric", "int8", "numeric"]
     return _copy(
-        conn, "create_price_stage", "copy_price_stage", "upsert_prices_from_stage", types, rows, len(ticks), progress
+        conn, "create_price_stage", "copy_price_stage", "upsert_prices_from_stage", types, rows, len(ticks), resume
     )
+
+
+def ingest_price_stream(
+    conn: psycopg.Connection[Any], ticks: Iterable[PriceTick], *, batch_size: int = 50_000,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Write an iterable of any length (a generator) in batches of ``batch_size``, in constant memory.
+
+    Each batch is all-or-nothing (a savepoint inside the caller's transaction, or a transaction
+    of its own on an autocommit connection); a refused batch stops the stream, and the error
+    says which row of which batch. A key repeated in a later batch is upserted like a re-ingest.
+    """
+    if batch_size < 1:
+        raise ValidationError(f"batch_size must be at least 1, got {batch_size}")
+    received = inserted = updated = 0
+    iterator = iter(ticks)
+    batch_no = 0
+    while batch := list(itertools.islice(iterator, batch_size)):
+        batch_no += 1
+        try:
+            result = ingest_prices(conn, batch, progress=progress)
+        except ValidationError as exc:
+            raise ValidationError(f"batch {batch_no} (rows {received + 1}-{received + len(batch)}): {exc}") from None
+        received += result.received
+        inserted += result.inserted
+        updated += result.updated
+    return IngestResult(received=received, inserted=inserted, updated=updated)
 
 
 def ingest_options(

@@ -141,3 +141,8 @@ SELECT "timestamp", symbol, close, sma, ema
 -- name: vwap
 -- Volume-weighted average price of the raw prices of one symbol in a window.
 SELECT trading.calculate_vwap(%(symbol)s, %(start)s, %(end)s) AS vwap
+
+-- name: copy_prices_direct
+-- Binary COPY of validated new ticks straight into the hypertable (fails on a tick already stored).
+COPY trading.stock_prices (symbol, "timestamp", open_price, high_price, low_price, close_price, volume, vwap)
+FROM STDIN (FORMAT BINARY)
