@@ -116,8 +116,9 @@ cleanup() {
     # ops-db drops the new database itself when pg_restore or the comparison fails; this
     # catches the rest (e.g. interrupted between the comparison and the rename).
     if [[ -n $TMP_DB && $PROMOTED -eq 0 ]]; then
+        # psql interpolates :"db" (quoted as an identifier) in its input, not in -c.
         PGDATABASE=${OPS_DB_ADMIN_DB:-postgres} psql -X -q --no-password -v ON_ERROR_STOP=1 -v db="$TMP_DB" \
-            -c 'DROP DATABASE IF EXISTS :"db" WITH (FORCE)' >/dev/null 2>&1 || true
+            <<<'DROP DATABASE IF EXISTS :"db" WITH (FORCE);' >/dev/null 2>&1 || true
     fi
     rm -rf "$WORK"
 }

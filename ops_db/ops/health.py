@@ -414,7 +414,11 @@ def run_checks(explicit_url: str | None, only: set[str] | None = None, skip: set
         return HealthReport("?", "?", (CheckResult("connection", Status.CRITICAL, " ".join(str(exc).split())),))
     with conn:
         connect_ms = (time.perf_counter() - started) * 1000
-        row = conn.execute(q("server_facts")).fetchone()
+        try:
+            row = conn.execute(q("server_facts")).fetchone()
+        except psycopg.Error as exc:  # e.g. the connection dropped right away
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            return HealthReport("?", "?", (CheckResult("connection", Status.CRITICAL, reason),))
         assert row is not None
         edition, database = str(row[2]), str(row[3])
         ctx = Context(conn, source.conninfo, edition, default_backup_dir())
