@@ -1,6 +1,8 @@
 """`make bench`: every benchmark against the local cluster, one table, JSON under benchmarks/results/.
 
     python -m benchmarks.run [--rounds N] [--rows N] [--bars-rows N] [--memory-rows N] [--only NAME ...]
+
+The memory benchmark loads the price database that bars and latest then query (one load per run).
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=200_000, help="price rows per ingest round")
     parser.add_argument("--bars-rows", type=int, default=10_000_000, help="price rows behind the bars query")
     parser.add_argument("--memory-rows", type=int, default=10_000_000, help="rows for the ingest memory check")
+    parser.add_argument("--naive-rows", type=int, default=20_000, help="rows per executemany round (the naive side)")
     parser.add_argument("--cycles", type=int, default=400, help="order workflow cycles per round")
+    parser.add_argument("--pgbench-seconds", type=int, default=10, help="pgbench tpcb-like duration per round")
+    parser.add_argument("--backup-rows", type=int, default=200_000, help="price rows in the database backed up")
     parser.add_argument("--only", nargs="*", choices=BENCHMARKS, help="run only these")
     args = parser.parse_args(argv)
 
@@ -40,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         print("benchmarks: the local cluster is not running (ops-db db up)", file=sys.stderr)
         return 3
     scratch = Scratch(cluster.conninfo("postgres"))
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=150)
     with psycopg.connect(scratch.admin) as conn:
         row = conn.execute(
             "SELECT current_setting('server_version'), current_setting('timescaledb.license', true),"
@@ -53,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     options = {"rows": args.rows, "bars_rows": args.bars_rows, "memory_rows": args.memory_rows,
-               "cycles": args.cycles, "edition": machine["edition"], "cluster": cluster}
+               "naive_rows": args.naive_rows, "cycles": args.cycles, "pgbench_seconds": args.pgbench_seconds,
+               "backup_rows": args.backup_rows, "edition": machine["edition"], "cluster": cluster, "shared": {}}
     results: list[Result] = []
     started = time.perf_counter()
     try:
@@ -70,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     machine["total_seconds"] = round(time.perf_counter() - started, 1)
     console.print(_table(results, machine))
     RESULTS.mkdir(exist_ok=True)
-    payload = {"machine": machine, "options": {k: v for k, v in options.items() if k != "cluster"},
+    payload = {"machine": machine, "options": {k: v for k, v in options.items() if k not in ("cluster", "shared")},
                "rounds": args.rounds, "results": [r.as_json() for r in results]}
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for target in (RESULTS / f"bench-{stamp}.json", RESULTS / "latest.json"):

@@ -1,0 +1,63 @@
+"""The benchmarks run end to end at tiny sizes and check their own results (no timing asserted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from benchmarks import bench_bars, bench_compression, bench_ingest, bench_latest, bench_memory, bench_orders
+from benchmarks.common import Result, Scratch
+from tests.conftest import Server
+
+
+@pytest.fixture
+def scratch(server: Server) -> Any:
+    s = Scratch(server.admin)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def _figures(result: Result) -> None:
+    assert result.ours.values and all(v > 0 for v in result.ours.values)
+    if result.baseline is not None:
+        assert result.baseline.values and result.ratio is not None and result.ratio > 0
+
+
+def test_ingest_benchmark_writes_and_counts_the_same_rows(scratch: Scratch) -> None:
+    copy, naive = bench_ingest.run(scratch, 2, rows=3_000, naive_rows=300)
+    for result in (copy, naive):
+        _figures(result)
+        assert len(result.ours.values) == len(result.baseline.values) == 2  # type: ignore[union-attr]
+    assert naive.extra["rows"] == 300
+
+
+def test_memory_bars_and_latest_share_one_loaded_database(scratch: Scratch, server: Server) -> None:
+    shared: dict[str, Any] = {}
+    [memory] = bench_memory.run(scratch, 1, memory_rows=6_000, shared=shared)
+    assert memory.extra["rows"] == 6_000 and memory.extra["small_rows"] == 1_000
+    assert 0 < memory.ours.median < 1_000  # MB: a real VmHWM was read from the child
+    [bars] = bench_bars.run(scratch, 2, bars_rows=6_000, edition=server.edition, shared=shared, bars_minutes=10)
+    _figures(bars)
+    assert bars.extra["price_rows"] == 7_000  # 6 000 liquid + 1 000 wide, loaded once
+    [latest] = bench_latest.run(scratch, 2, memory_rows=6_000, shared=shared)
+    _figures(latest)
+    assert len(scratch.created) == 1  # the shared price database, dropped by the fixture
+
+
+def test_orders_benchmark_fills_every_cycle(scratch: Scratch) -> None:
+    [result] = bench_orders.run(scratch, 1, cycles=12, pgbench_seconds=1)
+    _figures(result)
+
+
+def test_compression_benchmark(scratch: Scratch, server: Server) -> None:
+    results = bench_compression.run(scratch, 1, edition=server.edition, compression_days=2, compression_symbols=2)
+    assert len(results) == 2
+    for result in results:
+        if server.edition == "timescale":
+            _figures(result)
+            assert result.extra["chunks"] >= 2
+        else:
+            assert result.note == "n/a (apache edition)" and result.ratio is None
