@@ -282,3 +282,28 @@ def test_rolled_back_changes_notify_nobody(fresh_db: str) -> None:
 def test_order_updates_need_autocommit(db: psycopg.Connection[Any]) -> None:
     with pytest.raises(OpsDbError, match="autocommit"):
         orders.order_updates(db)
+
+
+def test_concurrent_fills_past_the_quantity_one_is_refused(fresh_db: str) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as setup:
+        order = order_in(setup, strategy(setup).id, "submitted")  # 100
+    outcome: list[str] = []
+    with psycopg.connect(fresh_db, autocommit=True) as a, psycopg.connect(fresh_db, autocommit=True) as b:
+        a.execute("BEGIN")
+        orders.record_fill(a, order.id, Decimal(70), Decimal(10))
+
+        def second() -> None:
+            try:
+                orders.record_fill(b, order.id, Decimal(40), Decimal(10))
+                outcome.append("filled")
+            except Overfill as exc:
+                outcome.append(str(exc))
+
+        t = threading.Thread(target=second)
+        t.start()
+        _wait_until_blocked(a, b)
+        a.execute("COMMIT")
+        t.join()
+        assert outcome == [f"a fill of 40 would take order {order.id} to 110 of 100: overfill refused"]
+        assert orders.get_order(a, order.id).filled_quantity == 70
+        assert a.execute("SELECT sum(quantity) FROM trading.positions WHERE status = 'open'").fetchone() == (70,)
