@@ -46,16 +46,9 @@ Exit codes:
 EOF
 }
 
-say() { printf 'backup.sh: %s\n' "$*"; }
-die() {
-    local code=$1
-    shift
-    printf 'backup.sh: %s\n' "$*" >&2
-    exit "$code"
-}
-# shellcheck disable=SC2317  # called from the ERR trap
-on_error() { die 1 "unexpected failure at line $1 (exit $2)"; }
-trap 'on_error "$LINENO" "$?"' ERR
+PROG=backup.sh
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 SETPRIV=$(command -v setpriv || true)
 # Runs a command that must not inherit the lock (fd 9) and must die with this script,
@@ -65,19 +58,6 @@ child() {
         "$SETPRIV" --pdeathsig KILL -- "$@" 9>&-
     else
         "$@" 9>&-
-    fi
-}
-
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_DIR=$(dirname "$SCRIPT_DIR")
-
-find_ops_db() {
-    if [[ -n ${OPS_DB_BIN:-} ]]; then
-        printf '%s\n' "$OPS_DB_BIN"
-    elif [[ -x $REPO_DIR/.venv/bin/ops-db ]]; then
-        printf '%s\n' "$REPO_DIR/.venv/bin/ops-db"
-    else
-        command -v ops-db || return 1
     fi
 }
 

@@ -51,29 +51,10 @@ Exit codes:
 EOF
 }
 
-say() { printf 'restore.sh: %s\n' "$*"; }
-die() {
-    local code=$1
-    shift
-    printf 'restore.sh: %s\n' "$*" >&2
-    exit "$code"
-}
-# shellcheck disable=SC2317  # called from the ERR trap
-on_error() { die 1 "unexpected failure at line $1 (exit $2)"; }
-trap 'on_error "$LINENO" "$?"' ERR
+PROG=restore.sh
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_DIR=$(dirname "$SCRIPT_DIR")
-
-find_ops_db() {
-    if [[ -n ${OPS_DB_BIN:-} ]]; then
-        printf '%s\n' "$OPS_DB_BIN"
-    elif [[ -x $REPO_DIR/.venv/bin/ops-db ]]; then
-        printf '%s\n' "$REPO_DIR/.venv/bin/ops-db"
-    else
-        command -v ops-db || return 1
-    fi
-}
 
 # -- arguments ---------------------------------------------------------------------------
 FORCE=0

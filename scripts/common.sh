@@ -1,0 +1,27 @@
+# Shared by backup.sh and restore.sh (sourced, not run): messages, the error trap, finding ops-db.
+# The sourcing script sets PROG first.
+# shellcheck shell=bash
+
+say() { printf '%s: %s\n' "$PROG" "$*"; }
+die() {
+    local code=$1
+    shift
+    printf '%s: %s\n' "$PROG" "$*" >&2
+    exit "$code"
+}
+# shellcheck disable=SC2317  # called from the ERR trap
+on_error() { die 1 "unexpected failure at line $1 (exit $2)"; }
+trap 'on_error "$LINENO" "$?"' ERR
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$SCRIPT_DIR")
+
+find_ops_db() {
+    if [[ -n ${OPS_DB_BIN:-} ]]; then
+        printf '%s\n' "$OPS_DB_BIN"
+    elif [[ -x $REPO_DIR/.venv/bin/ops-db ]]; then
+        printf '%s\n' "$REPO_DIR/.venv/bin/ops-db"
+    else
+        command -v ops-db || return 1
+    fi
+}
