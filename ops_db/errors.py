@@ -7,16 +7,12 @@ error into one of these, raised ``from`` the original so the cause stays visible
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import ClassVar, ParamSpec, TypeVar
+from typing import ClassVar
 
 import psycopg
 from psycopg import errors as pg
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 class OpsDbError(Exception):
@@ -154,14 +150,3 @@ def wrap_errors() -> Iterator[None]:
         yield
     except psycopg.Error as exc:
         raise translate(exc) from exc
-
-
-def raising(func: Callable[P, R]) -> Callable[P, R]:
-    """Decorator form of wrap_errors, for functions that talk to the database."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with wrap_errors():
-            return func(*args, **kwargs)
-
-    return wrapper
