@@ -52,7 +52,7 @@ def _timed(args: list[str], env: dict[str, str]) -> float:
     return seconds
 
 
-def run(scratch: Scratch, rounds: int, *, backup_rows: int = 200_000, edition: str = "apache",
+def run(scratch: Scratch, rounds: int, *, backup_rows: int = 2_000_000, edition: str = "apache",
         **_: object) -> list[Result]:
     rounds = min(rounds, 3)  # a restore round takes seconds: three keep the default run inside 10 minutes
     source = scratch.database(prefix="bench_backup")

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-rows", type=int, default=20_000, help="rows per executemany round (the naive side)")
     parser.add_argument("--cycles", type=int, default=400, help="order workflow cycles per round")
     parser.add_argument("--pgbench-seconds", type=int, default=10, help="pgbench tpcb-like duration per round")
-    parser.add_argument("--backup-rows", type=int, default=200_000, help="price rows in the database backed up")
+    parser.add_argument("--backup-rows", type=int, default=2_000_000, help="price rows in the database backed up")
     parser.add_argument("--only", nargs="*", choices=BENCHMARKS, help="run only these")
     args = parser.parse_args(argv)
 

@@ -32,6 +32,7 @@ Environment:
                       the newest good backup is never deleted
   S3_BUCKET, S3_PREFIX  also copy the set to s3://S3_BUCKET/S3_PREFIX/ (needs the aws command)
   BACKUP_LOCK_FILE    overlap lock (default BACKUP_DIR/.backup.lock)
+  OPS_DB_BACKUP_DATABASE  back up this database of the configured server instead
   OPS_DB_BIN          the ops-db command (default: .venv/bin/ops-db of this checkout, else PATH)
 
 Exit codes:
@@ -94,10 +95,8 @@ exec 9>>"$LOCK_FILE" || die "$EXIT_CONFIG" "cannot open lock file $LOCK_FILE"
 flock --nonblock 9 || die "$EXIT_LOCKED" "another backup is running (lock $LOCK_FILE held); nothing done"
 
 WORK=
-SNAPSHOT_PID=
 # shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
-    if [[ -n $SNAPSHOT_PID ]]; then kill "$SNAPSHOT_PID" 2>/dev/null || true; fi
     if [[ -n $WORK ]]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -187,93 +186,30 @@ fi
 
 OPS_DB=$(find_ops_db) || die "$EXIT_CONFIG" "ops-db not found: run 'make install' or set OPS_DB_BIN"
 WORK=$(mktemp -d "$BACKUP_DIR/.work.XXXXXX")
-
-# -- connection: ops-db resolves the settings; a password only ever goes to $WORK/pgpass ----------
-child "$OPS_DB" backup libpq-env --pgpass-file "$WORK/pgpass" >"$WORK/env" \
-    || die "$EXIT_CONFIG" "cannot resolve the connection settings"
-unset OPS_DB_URL DATABASE_URL
-while IFS= read -r -d '' assignment; do
-    [[ $assignment == PG*=* ]] && export "${assignment?}"
-done <"$WORK/env"
-export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10}
-
-DB_NAME=$(child psql -X -At --no-password -v ON_ERROR_STOP=1 -c 'SELECT current_database()') \
-    || die "$EXIT_CONFIG" "cannot connect to the database"
-DB_FILE=${DB_NAME//[^A-Za-z0-9_.-]/_}
-PG_DUMP_VERSION=$(pg_dump --version)
-
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-while [[ -e $BACKUP_DIR/${DB_FILE}_${MODE}_$STAMP.dump ]]; do
-    sleep 1
-    STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-done
-BASE=${DB_FILE}_${MODE}_$STAMP
 started=$(date +%s)
 
-# -- one snapshot for pg_dump and the manifest's row counts ----------------------------------
-# psql reads its commands from us, so it ends (and the snapshot with it) when we do.
-coproc SNAP { exec 9>&-; exec psql -X -q -At --no-password -v ON_ERROR_STOP=1; }
-# bash unsets SNAP and SNAP_PID as soon as the coprocess ends: keep copies.
-SNAPSHOT_PID=${SNAP_PID:-}
-snap_in=${SNAP[1]:-}
-snap_out=${SNAP[0]:-}
-[[ -n $snap_in && -n $snap_out ]] || die "$EXIT_DUMP" "psql ended at once: cannot open a snapshot"
-printf '%s\n' 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;' 'SELECT pg_export_snapshot();' >&"$snap_in"
-SNAPSHOT=
-IFS= read -r -t 60 -u "$snap_out" SNAPSHOT || true
-[[ -n $SNAPSHOT ]] || die "$EXIT_DUMP" "could not open a snapshot for the dump"
-
-DUMP_ARGS=(--format=custom --no-password --snapshot="$SNAPSHOT" --file="$WORK/dump")
-MANIFEST_TABLES=()
-case $MODE in
-    # Not --schema-only: that would leave out TimescaleDB's catalog (hypertables would come
-    # back as plain tables) and the migration bookkeeping. Only the rows of user tables go.
-    schema) DUMP_ARGS+=(--exclude-table-data='trading.*' --exclude-table-data='_timescaledb_internal.*') ;;
-    data)
-        DUMP_ARGS+=(--data-only --strict-names)
-        for table in "${TABLES[@]}"; do
-            DUMP_ARGS+=(--table="$table")
-            MANIFEST_TABLES+=(--table "$table")
-        done
-        # A hypertable's rows live in its chunks; list them in the same snapshot. The names
-        # were checked above to be plain lower-case identifiers, safe inside a literal.
-        printf '%s\n' "SELECT c.chunk_schema || '.' || c.chunk_name FROM timescaledb_information.chunks c" \
-            " WHERE c.hypertable_schema || '.' || c.hypertable_name = ANY (string_to_array('${TABLES[*]}', ' '));" \
-            "SELECT '--end--';" >&"$snap_in"
-        listed=0
-        while IFS= read -r -t 60 -u "$snap_out" chunk; do
-            if [[ $chunk == --end-- ]]; then
-                listed=1
-                break
-            fi
-            DUMP_ARGS+=(--table="$chunk")
-        done
-        ((listed)) || die "$EXIT_DUMP" "could not list the chunks of ${TABLES[*]}"
-        ;;
+# -- the dump, its read-back, manifest and checksums: ops-db backup dump --------------------------
+# It resolves the connection (a password only ever goes to $WORK/pgpass), exports a snapshot,
+# runs pg_dump in it while it counts the rows of the same snapshot for the manifest, checks
+# that pg_restore --list reads the dump back, and writes dump, manifest and sha256 to $WORK.
+# Its exits: 3 configuration, 11 pg_dump failed, 12 the dump does not read back (message
+# printed); it prints the set's name, <db>_<mode>_<UTC stamp>.
+TABLE_ARGS=()
+for table in "${TABLES[@]}"; do
+    TABLE_ARGS+=(--table "$table")
+done
+# Not in a $(...) subshell: the subshell, not this script, would be the parent whose death kills it.
+rc=0
+child "$OPS_DB" backup dump --mode "$MODE" --work "$WORK" --backup-dir "$BACKUP_DIR" "${TABLE_ARGS[@]}" \
+    >"$WORK/name" || rc=$?
+case $rc in
+    0) ;;
+    "$EXIT_CONFIG" | "$EXIT_DUMP" | "$EXIT_VERIFY") exit "$rc" ;;
+    *) die 1 "ops-db backup dump failed (exit $rc); no backup written" ;;
 esac
+BASE=$(<"$WORK/name")
+[[ $BASE =~ ^[A-Za-z0-9_.-]+_${MODE}_[0-9]{8}T[0-9]{6}Z$ ]] || die 1 "ops-db backup dump named no backup set"
 
-if ! child pg_dump "${DUMP_ARGS[@]}" 2>"$WORK/pg_dump.log"; then
-    tail -n 5 "$WORK/pg_dump.log" >&2
-    die "$EXIT_DUMP" "pg_dump failed; no backup written"
-fi
-
-# -- read it back before it gets its real name -------------------------------------------------
-if ! child pg_restore --list "$WORK/dump" >"$WORK/list" 2>"$WORK/list.log" || ! grep -q '^; Archive created at' "$WORK/list"; then
-    tail -n 5 "$WORK/list.log" >&2
-    die "$EXIT_VERIFY" "pg_restore --list cannot read the dump; no backup written"
-fi
-if ! child "$OPS_DB" backup manifest --dump "$WORK/dump" --output "$WORK/manifest" --name "$BASE.dump" \
-    --mode "$MODE" --pg-dump-version "$PG_DUMP_VERSION" --snapshot "$SNAPSHOT" "${MANIFEST_TABLES[@]}"; then
-    die "$EXIT_VERIFY" "could not write the manifest; no backup written"
-fi
-exec {snap_in}>&-
-wait "$SNAPSHOT_PID" 2>/dev/null || true
-SNAPSHOT_PID=
-
-{
-    printf '%s  %s\n' "$(sha256sum <"$WORK/dump" | cut -d' ' -f1)" "$BASE.dump"
-    printf '%s  %s\n' "$(sha256sum <"$WORK/manifest" | cut -d' ' -f1)" "$BASE.manifest.json"
-} >"$WORK/sha256"
 sync "$WORK/dump" "$WORK/manifest" "$WORK/sha256"
 # The .sha256 goes last: until it exists the set is incomplete and nothing counts it.
 mv "$WORK/manifest" "$BACKUP_DIR/$BASE.manifest.json"
@@ -295,5 +231,5 @@ if [[ -n ${S3_BUCKET:-} ]]; then
     say "uploaded to $dest"
 fi
 
-prune_group "${DB_FILE}_${MODE}"
+prune_group "${BASE%_*}"
 exit 0

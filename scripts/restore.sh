@@ -4,8 +4,8 @@
 set -Eeuo pipefail
 umask 077
 
-readonly EXIT_USAGE=2 EXIT_CONFIG=3 EXIT_LOCKED=10 EXIT_CLONE_DUMP=11
-readonly EXIT_CHECKSUM=20 EXIT_NOT_EMPTY=21 EXIT_VERIFY=25
+# The other exit codes (--help) come from ops-db backup restore.
+readonly EXIT_USAGE=2 EXIT_CONFIG=3 EXIT_CLONE_DUMP=11
 
 usage() {
     cat <<'EOF'
@@ -89,85 +89,28 @@ esac
 
 OPS_DB=$(find_ops_db) || die "$EXIT_CONFIG" "ops-db not found: run 'make install' or set OPS_DB_BIN"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ops-db-restore.XXXXXX")
-TMP_DB=
-PROMOTED=0
-# shellcheck disable=SC2317  # called from the EXIT trap
-cleanup() {
-    # ops-db drops the new database itself when pg_restore or the comparison fails; this
-    # catches the rest (e.g. interrupted between the comparison and the rename).
-    if [[ -n $TMP_DB && $PROMOTED -eq 0 ]]; then
-        # psql interpolates :"db" (quoted as an identifier) in its input, not in -c.
-        PGDATABASE=${OPS_DB_ADMIN_DB:-postgres} psql -X -q --no-password -v ON_ERROR_STOP=1 -v db="$TMP_DB" \
-            <<<'DROP DATABASE IF EXISTS :"db" WITH (FORCE);' >/dev/null 2>&1 || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# -- connection: ops-db resolves the settings; a password only ever goes to $WORK/pgpass ----------
-"$OPS_DB" backup libpq-env --pgpass-file "$WORK/pgpass" >"$WORK/env" \
-    || die "$EXIT_CONFIG" "cannot resolve the connection settings"
-unset OPS_DB_URL DATABASE_URL
-while IFS= read -r -d '' assignment; do
-    [[ $assignment == PG*=* ]] && export "${assignment?}"
-done <"$WORK/env"
-export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10}
-
-TARGET=${TARGET:-${PGDATABASE:-}}
-[[ -n $TARGET ]] || die "$EXIT_USAGE" "name TARGET_DB (no database is configured to default to)"
-[[ $TARGET =~ ^[A-Za-z_][A-Za-z0-9_-]{0,40}$ ]] \
+[[ -z $TARGET || $TARGET =~ ^[A-Za-z_][A-Za-z0-9_-]{0,40}$ ]] \
     || die "$EXIT_USAGE" "TARGET_DB '$TARGET': use letters, digits, _ and - (at most 41 characters)"
+RESTORE_ARGS=()
+[[ $FORCE -eq 1 ]] && RESTORE_ARGS+=(--force)
 
-# -- one restore per target at a time ------------------------------------------------------
-LOCK_FILE=${RESTORE_LOCK_DIR:-/tmp}/ops-db-restore.$TARGET.lock
-exec 9>>"$LOCK_FILE" || die "$EXIT_CONFIG" "cannot open lock file $LOCK_FILE"
-flock --nonblock 9 || die "$EXIT_LOCKED" "another restore into $TARGET is running (lock $LOCK_FILE)"
-
-if [[ $MODE == clone ]]; then
-    say "backing up $SOURCE_DB"
-    if ! PGDATABASE=$SOURCE_DB BACKUP_DIR=$WORK/clone BACKUP_LOCK_FILE=$WORK/clone.lock S3_BUCKET='' \
-        RETENTION_MIN_KEEP=1 OPS_DB_BIN=$OPS_DB "$SCRIPT_DIR/backup.sh" full 9>&-; then
-        die "$EXIT_CLONE_DUMP" "clone: the backup of $SOURCE_DB failed"
-    fi
-    FILE=$(find "$WORK/clone" -maxdepth 1 -name '*_full_*.dump' | head -n 1)
-    MODE=full
+# -- everything else is one ops-db process: ops-db backup restore ------------------------------
+# It resolves the connection (a password only ever goes to a 0600 passfile), takes the
+# per-target lock, checks the checksums, the target and the server's TimescaleDB, restores
+# into a new database, compares it with the manifest, puts it in place and runs verify,
+# exiting with the codes above. Stopped (SIGTERM/SIGINT), it drops the half-restored copy.
+if [[ $MODE != clone ]]; then
+    [[ $MODE == schema ]] && RESTORE_ARGS+=(--schema-only)
+    exec "$OPS_DB" backup restore "$FILE" ${TARGET:+"$TARGET"} "${RESTORE_ARGS[@]}"
 fi
 
-# -- the checksum first: a corrupt or incomplete backup touches nothing ---------------------------
-[[ $FILE == *.dump ]] || die "$EXIT_USAGE" "FILE must be a .dump made by backup.sh"
-[[ -f $FILE ]] || die "$EXIT_CHECKSUM" "$FILE does not exist"
-DIR=$(cd "$(dirname "$FILE")" && pwd)
-BASE=$(basename "$FILE" .dump)
-FILE=$DIR/$BASE.dump
-for suffix in sha256 manifest.json; do
-    [[ -f $DIR/$BASE.$suffix ]] || die "$EXIT_CHECKSUM" "$BASE.$suffix is missing: the backup is incomplete"
-done
-if ! (cd "$DIR" && sha256sum --quiet --strict -c "$BASE.sha256" >&2); then
-    die "$EXIT_CHECKSUM" "$BASE does not match its checksums: corrupt backup refused, nothing touched"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ops-db-restore.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+say "backing up $SOURCE_DB"
+# The source database on the configured server, instead of the configured database.
+if ! OPS_DB_BACKUP_DATABASE=$SOURCE_DB BACKUP_DIR=$WORK/clone BACKUP_LOCK_FILE=$WORK/clone.lock S3_BUCKET='' \
+    RETENTION_MIN_KEEP=1 OPS_DB_BIN=$OPS_DB "$SCRIPT_DIR/backup.sh" full; then
+    die "$EXIT_CLONE_DUMP" "clone: the backup of $SOURCE_DB failed"
 fi
-say "checksums of $BASE verified"
-
-# -- the target must be new or empty, unless --force ----------------------------------------------
-STATE=$("$OPS_DB" backup target-state "$TARGET") || die "$EXIT_CONFIG" "cannot inspect the target $TARGET"
-if [[ $STATE == not-empty && $FORCE -eq 0 ]]; then
-    die "$EXIT_NOT_EMPTY" "database $TARGET already holds tables: pass --force to replace it (nothing touched)"
-fi
-
-# -- restore into a new database, compare, then put it in place --------------------------------
-TMP_DB=${TARGET}__restoring_$$
-RESTORE_ARGS=(--database "$TMP_DB")
-[[ $MODE == schema ]] && RESTORE_ARGS+=(--schema-only)
-say "restoring into new database $TMP_DB"
-"$OPS_DB" backup restore-db "$FILE" "${RESTORE_ARGS[@]}" 9>&- || exit $?
-
-PROMOTE_ARGS=()
-[[ $STATE != absent ]] && PROMOTE_ARGS+=(--replace)
-"$OPS_DB" backup promote "$TMP_DB" "$TARGET" "${PROMOTE_ARGS[@]}" || exit $?
-PROMOTED=1
-say "database $TARGET restored from $BASE"
-
-if ! PGDATABASE=$TARGET "$OPS_DB" verify; then
-    die "$EXIT_VERIFY" "$TARGET is restored, but ops-db verify reports problems (pending migrations: ops-db migrate)"
-fi
-exit 0
+FILE=$(find "$WORK/clone" -maxdepth 1 -name '*_full_*.dump' | head -n 1)
+"$OPS_DB" backup restore "$FILE" "$TARGET" "${RESTORE_ARGS[@]}" || exit $?

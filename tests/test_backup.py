@@ -144,6 +144,35 @@ def test_backup_verify_restores_into_a_scratch_database(server: Server, fresh_db
     assert set(_databases(server)) == before
 
 
+def test_clone_copies_a_database_and_a_count_mismatch_touches_nothing(
+    server: Server, fresh_db: str, tmp_path: Path
+) -> None:
+    fill(fresh_db, server.edition, rows=60)
+    env = clean_env(OPS_DB_URL=fresh_db)
+    target = new_db_name()
+    try:
+        cloned = script("restore.sh", "clone", dbname(fresh_db), target, env=env)
+        assert cloned.returncode == (0 if not Runner(fresh_db).verify() else 25), cloned.stdout + cloned.stderr
+        assert fingerprint(server.conninfo(target)) == fingerprint(fresh_db)
+
+        # A manifest that disagrees with its dump: restore.sh exits 24, the target keeps its rows.
+        assert backup(fresh_db, tmp_path).returncode == 0
+        [dump] = complete_sets(tmp_path)
+        manifest = dump.with_name(dump.name.replace(".dump", ".manifest.json"))
+        data = json.loads(manifest.read_text())
+        data["row_counts"]["trading.ops_test_ticks"] -= 1
+        manifest.write_text(json.dumps(data))
+        _rewrite_checksums(dump)
+        before = fingerprint(server.conninfo(target))
+        refused = script("restore.sh", "--force", "full", str(dump), target, env=env)
+        assert refused.returncode == 24, refused.stdout + refused.stderr
+        assert "trading.ops_test_ticks" in refused.stderr
+        assert fingerprint(server.conninfo(target)) == before
+        assert not [d for d in _databases(server) if "__restoring_" in d]
+    finally:
+        server.drop_database(target)
+
+
 def _rewrite_checksums(dump: Path) -> None:
     base = dump.name.removesuffix(".dump")
     lines = []

@@ -39,105 +39,43 @@ def backup_verify(dump: DumpArgument, url: UrlOption = None, json_out: JsonOptio
     )
 
 
-@backup_app.command("libpq-env", hidden=True)
-def backup_libpq_env(
-    pgpass_file: Annotated[Path, typer.Option("--pgpass-file", envvar="OPS_DB_PGPASS_FILE")],
-    url: UrlOption = None,
-) -> None:
-    """NUL-separated NAME=VALUE pairs for the PostgreSQL tools; a password goes to --pgpass-file only."""
-    from ops_db import settings
-    from ops_db.ops.backup import libpq_environment
-
-    source = settings.resolve(url)
-    env = libpq_environment(source.conninfo, pgpass_file)
-    sys.stdout.write("".join(f"{k}={v}\0" for k, v in sorted(env.items())))
-
-
-@backup_app.command("manifest", hidden=True)
-def backup_manifest(
-    dump: Annotated[Path, typer.Option("--dump", envvar="OPS_DB_MANIFEST_DUMP")],
-    output: Annotated[Path, typer.Option("--output", envvar="OPS_DB_MANIFEST_OUTPUT")],
-    name: Annotated[str, typer.Option("--name", envvar="OPS_DB_MANIFEST_NAME", help="Final file name of the dump.")],
+@backup_app.command("dump", hidden=True)
+def backup_dump(
     mode: Annotated[str, typer.Option("--mode", envvar="OPS_DB_BACKUP_MODE")],
-    pg_dump_version: Annotated[str, typer.Option("--pg-dump-version", envvar="OPS_DB_PG_DUMP_VERSION")],
-    snapshot: Annotated[str | None, typer.Option("--snapshot", envvar="OPS_DB_SNAPSHOT")] = None,
+    work: Annotated[Path, typer.Option("--work", envvar="OPS_DB_BACKUP_WORK", help="Directory for the new files.")],
+    backup_dir: Annotated[Path, typer.Option("--backup-dir", envvar="BACKUP_DIR")],
     table: Annotated[list[str] | None, typer.Option("--table", envvar="OPS_DB_BACKUP_TABLES")] = None,
+    database: Annotated[
+        str | None, typer.Option("--database", envvar="OPS_DB_BACKUP_DATABASE", help="Another database on the server.")
+    ] = None,
     url: UrlOption = None,
 ) -> None:
-    """Write the manifest of a dump, read in the dump's snapshot (scripts/backup.sh calls this)."""
-    from ops_db.ops.backup import build_manifest
-
-    manifest = build_manifest(
-        conninfo(url),
-        snapshot=snapshot,
-        mode=mode,
-        tables=tuple(table or ()),
-        dump=dump,
-        final_name=name,
-        pg_dump_version=pg_dump_version,
-    )
-    output.write_text(manifest.to_json())
-
-
-@backup_app.command("target-state", hidden=True)
-def backup_target_state(database: str, url: UrlOption = None) -> None:
-    """Print absent, empty or not-empty for a restore target (scripts/restore.sh calls this)."""
-    from ops_db.ops.backup import database_exists, user_table_count
-
-    target = conninfo(url)
-    if not database_exists(target, database):
-        typer.echo("absent")
-    else:
-        typer.echo("not-empty" if user_table_count(target, database) else "empty")
-
-
-@backup_app.command("restore-db", hidden=True)
-def backup_restore_db(
-    dump: DumpArgument,
-    database: Annotated[str, typer.Option("--database", envvar="OPS_DB_RESTORE_DATABASE")],
-    schema_only: Annotated[bool, typer.Option("--schema-only", envvar="OPS_DB_RESTORE_SCHEMA_ONLY")] = False,
-    url: UrlOption = None,
-) -> None:
-    """Restore FILE into the new database --database and compare it with the manifest."""
+    """pg_dump into --work with its manifest, in one snapshot; prints the set's name (scripts/backup.sh)."""
     from ops_db import settings
-    from ops_db.ops.backup import (
-        Manifest,
-        check_restored,
-        drop_database,
-        manifest_path,
-        restore_into_new_database,
-    )
+    from ops_db.ops.backup import take_dump
 
-    target = conninfo(url)
-    manifest = Manifest.load(manifest_path(dump))
-    if schema_only:
-        manifest = dataclasses.replace(manifest, mode="schema")
-    restore_into_new_database(target, dump, manifest, database, schema_only=schema_only)
-    try:
-        comparison = check_restored(settings.with_dbname(target, database), manifest)
-    except BaseException:
-        drop_database(target, database)
-        raise
-    what = "tables present" if manifest.mode == "schema" else "row counts match the manifest"
-    console.print(f"restored into {database}: {len(comparison.found)} relations, {what}")
+    source = settings.with_dbname(conninfo(url), database) if database else conninfo(url)
+    made = take_dump(source, mode=mode, tables=tuple(table or ()), work=work, backup_dir=backup_dir)
+    typer.echo(made.name)
 
 
-@backup_app.command("promote", hidden=True)
-def backup_promote(
-    source: str,
-    target: str,
-    replace: Annotated[bool, typer.Option("--replace", envvar="OPS_DB_RESTORE_REPLACE")] = False,
+@backup_app.command("restore", hidden=True)
+def backup_restore(
+    dump: DumpArgument,
+    target: Annotated[str | None, typer.Argument(help="Database to restore as (default: the configured one).")] = None,
+    schema_only: Annotated[bool, typer.Option("--schema-only", envvar="OPS_DB_RESTORE_SCHEMA_ONLY")] = False,
+    force: Annotated[bool, typer.Option("--force", envvar="OPS_DB_RESTORE_FORCE")] = False,
     url: UrlOption = None,
 ) -> None:
-    """Rename database SOURCE to TARGET, dropping an existing TARGET only with --replace."""
-    from ops_db.ops.backup import TargetNotEmpty, database_exists, drop_database, rename_database
+    """Restore FILE into a new database and put it in place as TARGET (scripts/restore.sh calls this)."""
+    import signal
 
-    target_conn = conninfo(url)
-    if database_exists(target_conn, target):
-        if not replace:
-            raise TargetNotEmpty(f"database {target} exists")
-        drop_database(target_conn, target)
-    rename_database(target_conn, source, target)
+    from ops_db.ops.backup import restore
+
+    # A stopped restore still drops its half-restored database (the finally blocks run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    restore(conninfo(url), dump, target, schema_only=schema_only, force=force,
+            say=lambda text: typer.echo(f"restore.sh: {text}"))
 
 
 # -- health -----------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Backups: manifests, checksums, restoring into a fresh database, and `ops-db backup verify`.
 
-scripts/backup.sh runs pg_dump and calls `ops-db backup manifest` inside the snapshot the
-dump used, so the row counts in the manifest are exactly what the dump holds.
-scripts/restore.sh and `ops-db backup verify` share `restore_into_new_database()`.
+scripts/backup.sh calls `ops-db backup dump` (take_dump): pg_dump and the manifest's row
+counts read one exported snapshot, so the manifest says exactly what the dump holds.
+scripts/restore.sh calls `ops-db backup restore` (restore); it and `ops-db backup verify`
+share `restore_into_new_database()`.
 
 A backup set is three files side by side:
 ``<db>_<mode>_<YYYYmmddTHHMMSSZ>.dump`` (pg_dump custom format), ``.manifest.json`` and
@@ -12,15 +13,20 @@ without it is incomplete).
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -174,51 +180,137 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build_manifest(
-    conninfo: str,
-    *,
-    snapshot: str | None,
-    mode: str,
-    tables: tuple[str, ...],
-    dump: Path,
-    final_name: str,
-    pg_dump_version: str,
-) -> Manifest:
-    """What a dump holds, read in the dump's own snapshot when ``snapshot`` is given."""
+class DumpFailed(BackupError):
+    """pg_dump failed: no backup was written."""
+
+    exit_code = 11
+
+
+class DumpUnreadable(BackupError):
+    """pg_restore --list cannot read the new dump back: no backup was written."""
+
+    exit_code = 12
+
+
+@dataclass(frozen=True)
+class NewDump:
+    """A dump, its manifest and sha256 in the work directory, not yet in place under ``name``."""
+
+    name: str
+    dump: Path
+    manifest: Path
+
+
+def take_dump(conninfo: str, *, mode: str, tables: tuple[str, ...], work: Path, backup_dir: Path) -> NewDump:
+    """pg_dump into ``work`` and write its manifest and checksums, reading one exported snapshot.
+
+    The row counts, migrations and server facts are read in the snapshot's own transaction
+    while pg_dump runs, so they are exactly what the dump holds and cost no extra wall time.
+    The dump must read back with ``pg_restore --list`` before the manifest is written.
+    """
     from ops_db.migrations import Runner
 
     if mode not in MODES:
         raise ConfigurationError(f"unknown backup mode {mode!r}")
-    problems = tuple(Runner(conninfo).verify())
-    with db.connect(conninfo) as conn:
+    env = {**os.environ, **libpq_environment(conninfo, work / "pgpass")}
+    dump, log = work / "dump", work / "pg_dump.log"
+    with db.connect(conninfo) as conn, wrap_errors():
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
-        with wrap_errors():
-            if snapshot:
-                conn.execute(sql.SQL(q("import_snapshot")).format(snapshot=sql.Literal(snapshot)))
+        snapshot = str(_one(conn, q("export_snapshot")))
+        args = ["pg_dump", "--format=custom", "--no-password", f"--snapshot={snapshot}", f"--file={dump}"]
+        if mode == "schema":
+            # Not --schema-only: that leaves out TimescaleDB's catalog (hypertables would come back
+            # as plain tables) and the migration bookkeeping. Only the rows of user tables stay out.
+            args += ["--exclude-table-data=trading.*", "--exclude-table-data=_timescaledb_internal.*"]
+        elif mode == "data":
+            chunks = [row[0] for row in conn.execute(q("chunks_of"), {"tables": list(tables)})]
+            args += ["--data-only", "--strict-names", *(f"--table={t}" for t in (*tables, *chunks))]
+        try:
+            with log.open("wb") as err:
+                proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=err, preexec_fn=_die_with_parent)
+        except FileNotFoundError:
+            raise ConfigurationError("pg_dump is not installed (PostgreSQL's client programs)") from None
+        try:
             facts = server_facts(conn)
+            name = _free_name(backup_dir, facts.database, mode)
             with conn.cursor(row_factory=class_row(AppliedMigration)) as cur:
                 applied = cur.execute(q("migration_rows")).fetchall()
             if mode == "schema":
                 counts = {rel.qualified: 0 for rel in data_relations(conn)}
             else:
                 counts = row_counts(conn, set(tables) if mode == "data" else None)
-    return Manifest(
+            problems = tuple(Runner(conninfo).verify())
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        returncode = proc.wait()
+    if returncode != 0:
+        raise DumpFailed(f"pg_dump failed (exit {returncode}): {_tail(log)}; no backup written")
+    listing = subprocess.run(["pg_restore", "--list", str(dump)], env=env, capture_output=True, text=True,
+                             check=False, preexec_fn=_die_with_parent)
+    made_by = _DUMPED_BY.search(listing.stdout)
+    if listing.returncode != 0 or "; Archive created at" not in listing.stdout or not made_by:
+        raise DumpUnreadable(f"pg_restore --list cannot read the dump: {listing.stderr.strip()[-300:]}; "
+                             "no backup written")
+    manifest = Manifest(
         database=facts.database,
         mode=mode,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        dump_file=final_name,
+        dump_file=f"{name}.dump",
         dump_bytes=dump.stat().st_size,
         dump_sha256=sha256_file(dump),
         postgres_version=facts.postgres_version,
         timescaledb_version=facts.timescaledb_version,
         edition=facts.edition,
-        pg_dump_version=pg_dump_version,
+        pg_dump_version=f"pg_dump (PostgreSQL) {made_by.group(1)}",
         migrations=tuple({"id": m.id, "applied_at": m.applied_at.isoformat()} for m in applied),
         migration_problems=problems,
         row_counts=counts,
         tables=tables,
     )
+    (work / "manifest").write_text(manifest.to_json())
+    # sha256sum's format, over the files' final names: `sha256sum -c` checks a set in place.
+    (work / "sha256").write_text(f"{manifest.dump_sha256}  {name}.dump\n"
+                                 f"{sha256_file(work / 'manifest')}  {name}.manifest.json\n")
+    return NewDump(name, dump, work / "manifest")
+
+
+def _one(conn: psycopg.Connection[Any], query: str) -> object:
+    row = conn.execute(query).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def _free_name(backup_dir: Path, database: str, mode: str) -> str:
+    """``<db>_<mode>_<UTC stamp>``, waiting for the next second if a set of that name exists."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", database)
+    while True:
+        name = f"{safe}_{mode}_{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+        if not (backup_dir / f"{name}.dump").exists():
+            return name
+        time.sleep(1.05 - datetime.now(UTC).microsecond / 1e6)
+
+
+# The dump's own record of the pg_dump that wrote it, in `pg_restore --list`'s header.
+_DUMPED_BY = re.compile(r"^;\s+Dumped by pg_dump version: (.+)$", re.MULTILINE)
+
+
+def _tail(log: Path, lines: int = 3) -> str:
+    text = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    return " / ".join(text[-lines:]) or "no message"
+
+
+def _die_with_parent() -> None:
+    """In a child before exec (Linux): SIGKILL when this process dies, so a killed backup
+    leaves no pg_dump writing on."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def verify_checksums(dump: Path) -> Manifest:
@@ -390,6 +482,98 @@ def check_restored(conninfo: str, manifest: Manifest) -> Comparison:
     if not comparison.ok:
         raise CountMismatch("restored database differs from the manifest: " + "; ".join(comparison.differences))
     return comparison
+
+
+# -- scripts/restore.sh: one process from checksum to verify --------------------------------
+class RestoreLocked(BackupError):
+    """Another restore into the same target database is running."""
+
+    exit_code = 10
+
+
+class RestoreUsageError(BackupError):
+    """Not a restore that can be asked for: no usable target name, or not a backup.sh dump."""
+
+    exit_code = 2
+
+
+class RestoredUnverified(BackupError):
+    """Restored and in place, but `ops-db verify` reports problems (e.g. pending migrations)."""
+
+    exit_code = 25
+
+
+TARGET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,40}$")
+
+
+def restore(
+    conninfo: str,
+    dump: Path,
+    target: str | None,
+    *,
+    schema_only: bool = False,
+    force: bool = False,
+    say: Callable[[str], None] = lambda _: None,
+) -> str:
+    """Restore ``dump`` as database ``target`` (default: the configured one); the target's name.
+
+    Checksums first; a target holding tables only with ``force``; the restore goes into a new
+    database that replaces the target only after its row counts match the manifest; last the
+    migrations are verified against this checkout.
+    """
+    from ops_db.migrations import Runner
+
+    target = target or str(conninfo_to_dict(conninfo).get("dbname") or os.environ.get("PGDATABASE") or "")
+    if not target:
+        raise RestoreUsageError("name TARGET_DB (no database is configured to default to)")
+    if not TARGET_NAME.match(target):
+        raise RestoreUsageError(f"TARGET_DB {target!r}: use letters, digits, _ and - (at most 41 characters)")
+    if dump.suffix != ".dump":
+        raise RestoreUsageError(f"{dump.name}: FILE must be a .dump made by backup.sh")
+    base = dump.name.removesuffix(".dump")
+    with _restore_lock(target):
+        manifest = verify_checksums(dump)
+        say(f"checksums of {base} verified")
+        exists = database_exists(conninfo, target)
+        if exists and not force and user_table_count(conninfo, target):
+            raise TargetNotEmpty(f"database {target} already holds tables: pass --force to replace it "
+                                 "(nothing touched)")
+        if schema_only:
+            manifest = replace(manifest, mode="schema")
+        scratch = f"{target}__restoring_{os.getpid()}"
+        say(f"restoring into new database {scratch}")
+        restore_into_new_database(conninfo, dump, manifest, scratch, schema_only=schema_only)
+        try:
+            check_restored(settings.with_dbname(conninfo, scratch), manifest)
+            if exists:
+                drop_database(conninfo, target)
+            rename_database(conninfo, scratch, target)
+        except BaseException:
+            drop_database(conninfo, scratch)
+            raise
+    say(f"database {target} restored from {base}")
+    problems = Runner(settings.with_dbname(conninfo, target)).verify()
+    if problems:
+        raise RestoredUnverified(f"{target} is restored, but ops-db verify reports problems: "
+                                 f"{'; '.join(problems)} (pending migrations: run ops-db migrate)")
+    return target
+
+
+@contextmanager
+def _restore_lock(target: str) -> Iterator[None]:
+    path = Path(os.environ.get("RESTORE_LOCK_DIR") or tempfile.gettempdir()) / f"ops-db-restore.{target}.lock"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot open lock file {path}: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RestoreLocked(f"another restore into {target} is running (lock {path})") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 # -- ops-db backup verify ---------------------------------------------------------------

@@ -31,9 +31,16 @@ SELECT migration_id AS id, applied_at_utc AS applied_at
   FROM public._yoyo_migration
  ORDER BY applied_at_utc, migration_id
 
--- name: import_snapshot
--- Makes this transaction see exactly what pg_dump saw.
-SET TRANSACTION SNAPSHOT {snapshot}
+-- name: export_snapshot
+-- The first statement of a REPEATABLE READ transaction: pg_dump --snapshot then sees what it sees.
+SELECT pg_export_snapshot()
+
+-- name: chunks_of
+-- The chunks of the named hypertables (schema.table), as pg_dump --table patterns.
+SELECT quote_ident(c.chunk_schema) || '.' || quote_ident(c.chunk_name)
+  FROM timescaledb_information.chunks c
+ WHERE c.hypertable_schema || '.' || c.hypertable_name = ANY (%(tables)s)
+ ORDER BY 1
 
 -- name: timescaledb_available
 -- The TimescaleDB versions this server can create, and the edition it runs.
