@@ -95,3 +95,24 @@ def test_rollup_status_names_every_rollup(db: psycopg.Connection[Any], server: S
     assert kinds == {name: expected_kind for name in (
         "trading.stock_prices_1m", "trading.stock_prices_5m", "trading.stock_prices_1h", "trading.stock_prices_1d",
         "trading.options_volume_1h", "trading.signal_performance_1d")}
+
+
+def test_apache_bulk_ingest_names_its_range_once_and_later_rows_are_tracked_again(
+    db: psycopg.Connection[Any], server: Server
+) -> None:
+    if server.edition != "apache":
+        pytest.skip("the timescale edition's continuous aggregates track changes themselves")
+    hour = (datetime.now(UTC) - timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    ticks = [PriceTick("INV", hour + timedelta(seconds=s), Decimal("10") + s, 5) for s in range(0, 600, 7)]
+    market.ingest_prices(db, ticks)  # one COPY: its range given once, the row trigger skipped
+    late = hour - timedelta(days=3)
+    db.execute("INSERT INTO trading.stock_prices (symbol, \"timestamp\", close_price, volume)"
+               " VALUES ('INV', %s, 9, 1)", (late,))  # same transaction: tracked row by row again
+    ranges = set(db.execute("SELECT lo, hi FROM ops_internal.rollup_invalidation"
+                            " WHERE hypertable = 'trading.stock_prices'").fetchall())
+    assert {(ticks[0].timestamp, ticks[-1].timestamp), (late, late)} <= ranges
+    assert db.execute("SELECT current_setting('ops_db.inval_given_stock_prices', true)").fetchone() in {("",), (None,)}
+    rollups.refresh_rollups(db)
+    bars = market.bars(db, "INV", "1m", late, hour + timedelta(hours=1))
+    assert [b.trade_count for b in bars] == [1] + [len([t for t in ticks if t.timestamp.minute == m]) for m in range(10)]
+    assert bars[1].open == Decimal("10") and bars[-1].close == ticks[-1].close_price

@@ -142,6 +142,14 @@ SELECT "timestamp", symbol, close, sma, ema
 -- Volume-weighted average price of the raw prices of one symbol in a window.
 SELECT trading.calculate_vwap(%(symbol)s, %(start)s, %(end)s) AS vwap
 
+-- name: give_price_range
+-- Before copy_prices_direct: the range its ticks cover, named once (migration 0109). On the
+-- apache edition the rollup row trigger is then skipped and the statement trigger records this
+-- range and clears all three settings; the timescale edition has no such triggers.
+SELECT set_config('ops_db.inval_lo_stock_prices', %(lo)s::timestamptz::text, true),
+       set_config('ops_db.inval_hi_stock_prices', %(hi)s::timestamptz::text, true),
+       set_config('ops_db.inval_given_stock_prices', 'on', true)
+
 -- name: copy_prices_direct
 -- Binary COPY of validated new ticks straight into the hypertable (fails on a tick already stored).
 COPY trading.stock_prices (symbol, "timestamp", open_price, high_price, low_price, close_price, volume, vwap)
