@@ -1,6 +1,8 @@
 """`make bench`: every benchmark against the local cluster, one table, JSON under benchmarks/results/.
 
-    python -m benchmarks.run [--rounds N] [--rows N] [--bars-rows N] [--memory-rows N] [--only NAME ...]
+    python -m benchmarks.run [--rounds N] [--rows N] [--bars-rows N] [--memory-rows N]
+        [--compression-days N] [--compression-dense-days N] [--compression-tick-seconds S]
+        [--compression-chain-minutes M] [--only NAME ...]
 
 The memory benchmark loads the price database that bars and latest then query (one load per run).
 """
@@ -37,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, default=400, help="order workflow cycles per round")
     parser.add_argument("--pgbench-seconds", type=int, default=10, help="pgbench tpcb-like duration per round")
     parser.add_argument("--backup-rows", type=int, default=2_000_000, help="price rows in the database backed up")
+    parser.add_argument("--compression-days", type=int, default=20, help="days of demo-sized data compressed")
+    parser.add_argument("--compression-dense-days", type=int, default=3, help="days of dense data compressed (0: none)")
+    parser.add_argument("--compression-tick-seconds", type=int, default=1, help="seconds between ticks, dense data")
+    parser.add_argument("--compression-chain-minutes", type=int, default=1, help="minutes between chains, dense data")
     parser.add_argument("--only", nargs="*", choices=BENCHMARKS, help="run only these")
     args = parser.parse_args(argv)
 
@@ -59,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     options = {"rows": args.rows, "bars_rows": args.bars_rows, "memory_rows": args.memory_rows,
                "naive_rows": args.naive_rows, "cycles": args.cycles, "pgbench_seconds": args.pgbench_seconds,
-               "backup_rows": args.backup_rows, "edition": machine["edition"], "cluster": cluster, "shared": {}}
+               "backup_rows": args.backup_rows, "compression_days": args.compression_days,
+               "compression_dense_days": args.compression_dense_days,
+               "compression_tick_seconds": args.compression_tick_seconds,
+               "compression_chain_minutes": args.compression_chain_minutes,
+               "edition": machine["edition"], "cluster": cluster, "shared": {}}
     results: list[Result] = []
     started = time.perf_counter()
     try:

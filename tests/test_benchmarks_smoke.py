@@ -53,11 +53,21 @@ def test_orders_benchmark_fills_every_cycle(scratch: Scratch) -> None:
 
 
 def test_compression_benchmark(scratch: Scratch, server: Server) -> None:
-    results = bench_compression.run(scratch, 1, edition=server.edition, compression_days=2, compression_symbols=2)
-    assert len(results) == 2
+    results = bench_compression.run(scratch, 1, edition=server.edition, compression_days=2, compression_symbols=2,
+                                    compression_dense_days=1, compression_tick_seconds=10, compression_chain_minutes=10)
+    assert [r.name.split(" (")[0] for r in results] == ["compression, prices", "compression, options"] * 2
+    assert "demo" in results[0].name and "dense" in results[2].name
     for result in results:
         if server.edition == "timescale":
             _figures(result)
-            assert result.extra["chunks"] >= 2
+            assert result.extra["chunks"] >= 1 and result.extra["segments"] == 2
+            assert result.extra["rows"] == result.extra["rows_per_segment_chunk"] * 2 * result.extra["chunks"]
+            assert 0 < result.extra["after_column_data_bytes"] < result.ours.median
         else:
             assert result.note == "n/a (apache edition)" and result.ratio is None
+    if server.edition == "timescale":
+        demo_prices, dense_prices = results[0], results[2]
+        assert demo_prices.extra["chunks"] == 2 and demo_prices.extra["rows_per_segment_chunk"] == 780
+        assert dense_prices.extra["rows_per_segment_chunk"] == 2_340  # a tick every 10 s
+        assert "close_price" in dense_prices.extra["after_bytes_per_row_by_column"]
+        assert scratch.created == []  # each data set's database is dropped

@@ -33,6 +33,26 @@ def test_generation_is_deterministic_and_options_consistent() -> None:
     assert q.delta is not None and Decimal(-1) <= q.delta <= Decimal(1)
 
 
+def test_prices_in_cents_open_interest_daily_and_density_follows_the_arguments() -> None:
+    after_close = datetime(2026, 3, 4, 22, 0, tzinfo=UTC)
+    demo = generate(seed=3, symbols=["AAPL"], days=2, now=after_close)
+    assert len(demo.ticks) == 2 * 780 and len(demo.quotes) == 2 * 7 * 28  # 30 s ticks, hourly chains
+    prices = [t.close_price for t in demo.ticks]
+    prices += [p for o in demo.quotes for p in (o.bid_price, o.ask_price, o.last_price, o.intrinsic_value,
+                                                 o.time_value) if p is not None]
+    assert all(p.as_tuple().exponent == -2 for p in prices)
+    open_interest: dict[tuple[str, object], set[int]] = {}
+    for o in demo.quotes:
+        open_interest.setdefault((o.option_symbol, o.timestamp.date()), set()).add(o.open_interest)
+    assert all(len(figures) == 1 for figures in open_interest.values())
+
+    dense = generate(seed=3, symbols=["AAPL"], days=1, now=after_close, tick_seconds=10, chain_minutes=30)
+    assert len(dense.ticks) == 390 * 6 and len(dense.quotes) == 13 * 28
+    assert {t.timestamp.second % 10 for t in dense.ticks} == {0}
+    with pytest.raises(ValueError, match="whole number of ticks"):
+        generate(seed=3, symbols=["AAPL"], days=1, now=after_close, tick_seconds=7, chain_minutes=1)
+
+
 def test_demo_loads_once_and_second_run_changes_nothing(fresh_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--url", fresh_db, "--seed", "5", "--days", "1"]) == 0
     out = capsys.readouterr().out

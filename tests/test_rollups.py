@@ -114,5 +114,6 @@ def test_apache_bulk_ingest_names_its_range_once_and_later_rows_are_tracked_agai
     assert db.execute("SELECT current_setting('ops_db.inval_given_stock_prices', true)").fetchone() in {("",), (None,)}
     rollups.refresh_rollups(db)
     bars = market.bars(db, "INV", "1m", late, hour + timedelta(hours=1))
-    assert [b.trade_count for b in bars] == [1] + [len([t for t in ticks if t.timestamp.minute == m]) for m in range(10)]
+    per_minute = [len([t for t in ticks if t.timestamp.minute == m]) for m in range(10)]
+    assert [b.trade_count for b in bars] == [1, *per_minute]
     assert bars[1].open == Decimal("10") and bars[-1].close == ticks[-1].close_price

@@ -18,6 +18,7 @@ DEFAULT_SYMBOLS = ("AAPL", "MSFT", "SPY")
 SESSION_OPEN = time(14, 30)  # 09:30 New York (EST), in UTC
 SESSION_MINUTES = 390
 TICK_SECONDS = 30
+CHAIN_MINUTES = 60
 RISK_FREE_RATE = 0.04
 _START_PRICE = {"AAPL": 190.0, "MSFT": 410.0, "SPY": 520.0, "NVDA": 120.0, "TSLA": 240.0, "QQQ": 440.0}
 _VOL = {"AAPL": 0.25, "MSFT": 0.22, "SPY": 0.15, "NVDA": 0.45, "TSLA": 0.55, "QQQ": 0.18}
@@ -32,7 +33,9 @@ class DemoData:
     signals: list[NewSignal]
 
 
-def _q(value: float, places: str = "0.0001") -> Decimal:
+def _q(value: float, places: str = "0.01") -> Decimal:
+    """Prices in whole cents by default: US stocks above $1 and listed options are quoted in cents,
+    so finer digits would be noise no feed carries (and noise the columnstore has to keep)."""
     return Decimal(repr(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
@@ -93,13 +96,17 @@ def _fridays_after(day: date, count: int) -> list[date]:
     return [first + timedelta(weeks=i) for i in range(count)]
 
 
-def generate(*, seed: int, symbols: list[str], days: int, now: datetime) -> DemoData:
+def generate(*, seed: int, symbols: list[str], days: int, now: datetime, tick_seconds: int = TICK_SECONDS,
+             chain_minutes: int = CHAIN_MINUTES) -> DemoData:
+    """Ticks every ``tick_seconds`` and a full option chain every ``chain_minutes`` of each session."""
+    if tick_seconds < 1 or chain_minutes < 1 or (chain_minutes * 60) % tick_seconds:
+        raise ValueError(f"chain_minutes ({chain_minutes}) must be a whole number of ticks of {tick_seconds} s")
     rng = random.Random(seed)  # noqa: S311  (synthetic data, reproducible by design)
     ticks: list[PriceTick] = []
     quotes: list[OptionQuote] = []
     events: list[MarketEvent] = []
     signals: list[NewSignal] = []
-    dt = TICK_SECONDS / _TRADING_SECONDS_PER_YEAR
+    dt = tick_seconds / _TRADING_SECONDS_PER_YEAR
     for symbol in symbols:
         spot = _START_PRICE.get(symbol, 50.0 + rng.random() * 150.0)
         vol = _VOL.get(symbol, 0.3)
@@ -108,17 +115,21 @@ def generate(*, seed: int, symbols: list[str], days: int, now: datetime) -> Demo
             closes = opened + timedelta(minutes=SESSION_MINUTES)
             t = opened
             hourly: list[tuple[datetime, float]] = []
+            chains: list[tuple[datetime, float]] = []
+            open_interest: dict[str, int] = {}  # published once a day: one figure per contract and session
             while t < closes and t <= now:
                 spot *= math.exp((drift - 0.5 * vol * vol) * dt + vol * math.sqrt(dt) * rng.gauss(0.0, 1.0))
                 volume = int(rng.lognormvariate(6.0, 0.8))
                 ticks.append(PriceTick(symbol=symbol, timestamp=t, close_price=_q(spot), volume=volume))
                 if (t - opened).seconds % 3600 == 0:
                     hourly.append((t, spot))
+                if (t - opened).seconds % (chain_minutes * 60) == 0:
+                    chains.append((t, spot))
                 if volume > 2500:
                     events.append(MarketEvent(symbol, t, "volume_spike", _q(spot), volume, {"threshold": 2500}))
-                t += timedelta(seconds=TICK_SECONDS)
-            for quoted_at, s in hourly:
-                quotes.extend(_chain(rng, symbol, s, vol, quoted_at))
+                t += timedelta(seconds=tick_seconds)
+            for quoted_at, s in chains:
+                quotes.extend(_chain(rng, symbol, s, vol, quoted_at, open_interest))
             if len(hourly) > 1:
                 signals.append(_signal(rng, symbol, hourly[-1][0], hourly[-1][1], hourly[0][1]))
             events.append(MarketEvent(symbol, opened, "session_open", _q(hourly[0][1]) if hourly else None, None,
@@ -126,7 +137,8 @@ def generate(*, seed: int, symbols: list[str], days: int, now: datetime) -> Demo
     return DemoData(ticks, quotes, events, signals)
 
 
-def _chain(rng: random.Random, symbol: str, spot: float, vol: float, at: datetime) -> list[OptionQuote]:
+def _chain(rng: random.Random, symbol: str, spot: float, vol: float, at: datetime,
+           open_interest: dict[str, int]) -> list[OptionQuote]:
     out = []
     step = 5.0 if spot > 100 else 1.0
     center = round(spot / step) * step
@@ -140,11 +152,15 @@ def _chain(rng: random.Random, symbol: str, spot: float, vol: float, at: datetim
                 g = black_scholes(spot, float(strike), years, RISK_FREE_RATE, iv, call)
                 price = max(g.price, 0.01)
                 half_spread = max(0.01, price * 0.02)
-                intrinsic = max(0.0, spot - float(strike)) if call else max(0.0, float(strike) - spot)
+                intrinsic = _q(max(0.0, spot - float(strike)) if call else max(0.0, float(strike) - spot))
+                last = _q(price)
                 volume = int(rng.lognormvariate(3.0, 1.0) * (1.3 if not call and moneyness > 0 else 1.0))
+                contract = occ_symbol(symbol, expiry, call, strike)
+                if contract not in open_interest:
+                    open_interest[contract] = int(rng.lognormvariate(7.0, 1.0))
                 out.append(
                     OptionQuote(
-                        option_symbol=occ_symbol(symbol, expiry, call, strike),
+                        option_symbol=contract,
                         underlying_symbol=symbol,
                         timestamp=at,
                         expiration_date=expiry,
@@ -152,17 +168,17 @@ def _chain(rng: random.Random, symbol: str, spot: float, vol: float, at: datetim
                         option_type="CALL" if call else "PUT",
                         bid_price=_q(max(price - half_spread, 0.0)),
                         ask_price=_q(price + half_spread),
-                        last_price=_q(price),
+                        last_price=last,
                         volume=volume,
-                        open_interest=int(rng.lognormvariate(7.0, 1.0)),
+                        open_interest=open_interest[contract],
                         implied_volatility=_q(iv, "0.000001"),
                         delta=_q(g.delta, "0.000001"),
                         gamma=_q(g.gamma, "0.000001"),
                         theta=_q(g.theta, "0.000001"),
                         vega=_q(g.vega, "0.000001"),
                         rho=_q(g.rho, "0.000001"),
-                        intrinsic_value=_q(intrinsic),
-                        time_value=_q(price - intrinsic),
+                        intrinsic_value=intrinsic,
+                        time_value=last - intrinsic,
                     )
                 )
     return out
