@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -26,6 +26,7 @@ from psycopg.types.json import Jsonb
 
 from ops_db.errors import ValidationError, register_constraint, translate, wrap_errors
 from ops_db.queries import q
+from ops_db.rows import named_tuple_row
 
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.-]{0,9}$")  # as CHECK stock_prices_symbol_format
 OPTION_SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,5} *[0-9]{6}[CP][0-9]{8}$")  # OCC symbology
@@ -120,8 +121,9 @@ class IngestResult:
 # -- outputs -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Bar:
+class Bar(NamedTuple):
+    """One OHLCV bar. A NamedTuple, not a frozen dataclass: bars come by the thousand (see ops_db.rows)."""
+
     bucket: datetime
     symbol: str
     open: Decimal
@@ -481,7 +483,7 @@ def bars(
     if interval not in BAR_TABLES:
         raise ValidationError(f"bar interval must be one of {', '.join(BAR_TABLES)}, got {interval!r}")
     query = sql.SQL(q("bars")).format(table=sql.Identifier("trading", BAR_TABLES[interval]))
-    with wrap_errors(), conn.cursor(row_factory=class_row(Bar)) as cur:
+    with wrap_errors(), conn.cursor(row_factory=named_tuple_row(Bar)) as cur:
         return cur.execute(query, {"symbol": symbol, "start": start, "end": end}).fetchall()
 
 

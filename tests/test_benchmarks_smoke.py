@@ -39,7 +39,8 @@ def test_memory_bars_and_latest_share_one_loaded_database(scratch: Scratch, serv
     [memory] = bench_memory.run(scratch, 1, memory_rows=6_000, shared=shared)
     assert memory.extra["rows"] == 6_000 and memory.extra["small_rows"] == 1_000
     assert 0 < memory.ours.median < 1_000  # MB: a real VmHWM was read from the child
-    [bars] = bench_bars.run(scratch, 2, bars_rows=6_000, edition=server.edition, shared=shared, bars_minutes=10)
+    [bars] = bench_bars.run(scratch, 2, bars_rows=6_000, edition=server.edition, shared=shared, bars_minutes=10,
+                            bars_seconds=0.05)
     _figures(bars)
     assert bars.extra["price_rows"] == 7_000  # 6 000 liquid + 1 000 wide, loaded once
     [latest] = bench_latest.run(scratch, 2, memory_rows=6_000, shared=shared)

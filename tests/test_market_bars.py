@@ -8,9 +8,12 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from ops_db import market, rollups
 from ops_db.market import PriceTick
+from ops_db.queries import q
+from ops_db.rows import named_tuple_row
 from tests.conftest import Server
 from tests.market_fixtures import (
     WIDTHS,
@@ -133,6 +136,33 @@ def test_bar_queries_use_the_aggregates(fresh_db: str, server: Server) -> None:
         else:
             assert "'Relation Name': 'stock_prices_5m'" in got and "_hyper_" not in got
         assert len(market.bars(conn, "EEE", "5m", start, start + timedelta(hours=1))) == 12
+        if server.edition == "apache":
+            # The key covers every bar column: once vacuumed, no heap visit and no sort.
+            conn.execute("VACUUM (ANALYZE) trading.stock_prices_5m")
+            conn.execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
+            bars_sql = sql.SQL(q("bars")).format(table=sql.Identifier("trading", "stock_prices_5m")).as_string(conn)
+            got = plan(conn, bars_sql, {"symbol": "EEE", "start": start, "end": start + timedelta(hours=1)})
+            assert "'Node Type': 'Index Only Scan'" in got and "'Index Name': 'stock_prices_5m_pkey'" in got, got
+            assert "'Node Type': 'Sort'" not in got, got
+
+
+def test_bars_are_typed_rows_of_the_rollup(db: psycopg.Connection[Any], server: Server) -> None:
+    start = day_start(5) + timedelta(hours=14)
+    market.ingest_prices(db, make_ticks(7, ["GGG", "HHH"], start, seconds=3600, count=400))
+    bring_rollups_up_to_date(db, server.edition)
+    stored = db_bars(db, "1m")
+    got = market.bars(db, "GGG", "1m", start + timedelta(minutes=10), start + timedelta(minutes=50))
+    expected = [market.Bar(bucket, symbol, **values) for (symbol, bucket), values in sorted(stored.items())
+                if symbol == "GGG" and start + timedelta(minutes=10) <= bucket < start + timedelta(minutes=50)]
+    assert len(expected) == 40 and got == expected
+    assert all(type(b) is market.Bar and isinstance(b.close, Decimal) for b in got)
+
+
+def test_named_tuple_rows_refuse_columns_that_are_not_the_fields(db: psycopg.Connection[Any]) -> None:
+    swapped = ("SELECT now() AS bucket, 'X' AS symbol, 2.0 AS high, 1.0 AS open, 0.5 AS low, 1.5 AS close,"
+               " 5 AS volume, NULL::numeric AS vwap, 1 AS trade_count")
+    with db.cursor(row_factory=named_tuple_row(market.Bar)) as cur, pytest.raises(TypeError, match="'open'"):
+        cur.execute(swapped).fetchall()
 
 
 def test_raw_queries_with_a_time_filter_exclude_chunks(db: psycopg.Connection[Any]) -> None:
