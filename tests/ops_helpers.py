@@ -7,8 +7,11 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
@@ -113,3 +116,18 @@ def scalar(conninfo: str, query: str, params: Any = None) -> Any:
     with psycopg.connect(conninfo) as conn:
         row = conn.execute(query, params).fetchone()  # type: ignore[arg-type]
     return row[0] if row else None
+
+
+@contextmanager
+def password_url(server: Server, conninfo: str, password: str) -> Iterator[str]:
+    """A URL (TCP, ``password`` in it) to the database of ``conninfo`` as a new superuser, dropped after."""
+    role = "pw_" + os.urandom(4).hex()
+    with psycopg.connect(server.admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN SUPERUSER PASSWORD {}").format(
+            sql.Identifier(role), sql.Literal(password)))
+    try:
+        host, port = server.tcp
+        yield f"postgresql://{role}:{quote(password, safe='')}@{host}:{port}/{dbname(conninfo)}"
+    finally:
+        with psycopg.connect(server.admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))

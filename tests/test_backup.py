@@ -14,7 +14,6 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from ops_db.migrations import Runner
 from tests.conftest import Server
@@ -29,6 +28,7 @@ from tests.ops_helpers import (
     flip_byte,
     new_db_name,
     ops_db,
+    password_url,
     script,
 )
 
@@ -278,13 +278,7 @@ def test_data_mode_dumps_a_hypertable_with_its_chunks(server: Server, fresh_db: 
 
 
 def test_password_never_on_output_and_pgpass_used(server: Server, fresh_db: str, tmp_path: Path) -> None:
-    role = "bk_" + os.urandom(4).hex()
-    with psycopg.connect(server.admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN SUPERUSER PASSWORD {}").format(
-            sql.Identifier(role), sql.Literal(PASSWORD)))
-    try:
-        host, port = server.tcp
-        url = f"postgresql://{role}:{quote(PASSWORD, safe='')}@{host}:{port}/{dbname(fresh_db)}"
+    with password_url(server, fresh_db, PASSWORD) as url:
         done = backup(url, tmp_path)
         assert done.returncode == 0, done.stderr
         [dump] = complete_sets(tmp_path)
@@ -296,9 +290,6 @@ def test_password_never_on_output_and_pgpass_used(server: Server, fresh_db: str,
                      *(p.read_text() for p in tmp_path.glob("*.json"))):
             assert PASSWORD not in text and quote(PASSWORD, safe="") not in text
         assert not list(tmp_path.glob(".work.*")), "the temporary passfile is removed"
-    finally:
-        with psycopg.connect(server.admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
 def test_scripts_document_their_exit_codes() -> None:

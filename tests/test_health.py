@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from ops_db.cluster import free_port
 from ops_db.ops.health import CheckResult, HealthReport, Status, Threshold, as_openmetrics, run_checks
 from tests.conftest import Server
-from tests.ops_helpers import clean_env, dbname, ops_db, script
+from tests.ops_helpers import clean_env, ops_db, password_url, script
 
 PASSWORD = "he@lth:pw/9#?"
 
@@ -56,13 +54,7 @@ def test_a_crossed_threshold_is_a_warning_with_exit_1(fresh_db: str) -> None:
 
 
 def test_every_check_runs_and_nothing_leaks_the_password(server: Server, fresh_db: str, tmp_path: Path) -> None:
-    role = "hc_" + os.urandom(4).hex()
-    with psycopg.connect(server.admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN SUPERUSER PASSWORD {}").format(
-            sql.Identifier(role), sql.Literal(PASSWORD)))
-    try:
-        host, port = server.tcp
-        url = f"postgresql://{role}:{quote(PASSWORD, safe='')}@{host}:{port}/{dbname(fresh_db)}"
+    with password_url(server, fresh_db, PASSWORD) as url:
         env = clean_env(OPS_DB_URL=url, BACKUP_DIR=str(tmp_path))
         outputs = [ops_db("health", *extra, env=env) for extra in ((), ("--json",), ("--prometheus",))]
         for done in outputs:
@@ -80,9 +72,6 @@ def test_every_check_runs_and_nothing_leaks_the_password(server: Server, fresh_d
         assert checks["backup_age"]["status"] == "CRITICAL"  # nothing in BACKUP_DIR yet
         assert outputs[2].stdout.endswith("# EOF\n")
         assert 'ops_db_health_check_status{database="' in outputs[2].stdout
-    finally:
-        with psycopg.connect(server.admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
 def test_backup_age_follows_the_newest_good_backup(fresh_db: str, tmp_path: Path) -> None:
