@@ -136,14 +136,18 @@ is_good() {  # a complete set whose files match their checksums
 
 # Retention for one database and mode: delete sets older than RETENTION_DAYS, but keep at
 # least RETENTION_MIN_KEEP good ones (and always the newest good one). Only sets whose
-# checksums verify count as good.
+# checksums verify count as good; FRESH (optional) is the set this run just wrote and checked.
 prune_group() {
-    local prefix=$1 now cutoff keep_min kept=0 path base stamp
+    local prefix=$1 fresh=${2:-} now cutoff keep_min kept=0 path base stamp
     now=$(date -u +%s)
     cutoff=$((now - RETENTION_DAYS * 86400))
     keep_min=$((RETENTION_MIN_KEEP > 0 ? RETENTION_MIN_KEEP : 1))
     local dumps=()
     mapfile -t dumps < <(find "$BACKUP_DIR" -maxdepth 1 -type f -name "${prefix}_????????T??????Z.dump" -printf '%f\n' | sort -r)
+    # Only expired sets are ever deleted: when even the oldest is not, no checksum needs reading.
+    ((${#dumps[@]})) || return 0
+    stamp=${dumps[-1]%.dump}
+    (($(stamp_epoch "${stamp##*_}") < cutoff)) || return 0
     for path in "${dumps[@]}"; do
         base=$BACKUP_DIR/${path%.dump}
         stamp=${path%.dump}
@@ -151,7 +155,7 @@ prune_group() {
         local expired=0
         (($(stamp_epoch "$stamp") < cutoff)) && expired=1
         if ((kept < keep_min)); then
-            if is_good "$base"; then
+            if [[ ${path%.dump} == "$fresh" ]] || is_good "$base"; then  # fresh: written and checked just now
                 kept=$((kept + 1))
                 continue
             fi
@@ -231,5 +235,5 @@ if [[ -n ${S3_BUCKET:-} ]]; then
     say "uploaded to $dest"
 fi
 
-prune_group "${BASE%_*}"
+prune_group "${BASE%_*}" "$BASE"
 exit 0
