@@ -4,21 +4,8 @@
 
 -- name: data_relations
 -- Tables, hypertables, materialized views and continuous aggregates that hold data.
-SELECT n.nspname::text AS schema_name,
-       c.relname::text AS relation_name,
-       CASE WHEN h.hypertable_name IS NOT NULL THEN 'hypertable'
-            WHEN ca.view_name IS NOT NULL THEN 'continuous_aggregate'
-            WHEN c.relkind = 'm' THEN 'materialized_view'
-            ELSE 'table' END AS kind
-  FROM pg_class c
-  JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN timescaledb_information.hypertables h
-         ON h.hypertable_schema = n.nspname AND h.hypertable_name = c.relname
-  LEFT JOIN timescaledb_information.continuous_aggregates ca
-         ON ca.view_schema = n.nspname AND ca.view_name = c.relname
- WHERE n.nspname IN ('trading', 'ops_internal')
-   AND (c.relkind IN ('r', 'p', 'm') OR ca.view_name IS NOT NULL)
-   AND NOT c.relispartition
+SELECT schema_name, relation_name, kind
+  FROM ops_internal.data_relations
  ORDER BY 1, 2
 
 -- name: count_rows
@@ -245,35 +232,18 @@ VACUUM (ANALYZE) {relation}
 
 -- name: relation_sizes
 -- Every data relation of trading/ops_internal with its size, chunk count and estimated rows.
-WITH rel AS (
-    SELECT n.nspname::text AS schema_name, c.relname::text AS relation_name, c.oid, c.relkind,
-           h.hypertable_name IS NOT NULL AS is_hypertable,
-           ca.view_name IS NOT NULL AS is_cagg,
-           ca.materialization_hypertable_schema::text || '.' || ca.materialization_hypertable_name::text AS mat
-      FROM pg_class c
-      JOIN pg_namespace n ON n.oid = c.relnamespace
-      LEFT JOIN timescaledb_information.hypertables h
-             ON h.hypertable_schema = n.nspname AND h.hypertable_name = c.relname
-      LEFT JOIN timescaledb_information.continuous_aggregates ca
-             ON ca.view_schema = n.nspname AND ca.view_name = c.relname
-     WHERE n.nspname IN ('trading', 'ops_internal')
-       AND (c.relkind IN ('r', 'p', 'm') OR ca.view_name IS NOT NULL)
-       AND NOT c.relispartition
-)
-SELECT schema_name, relation_name,
-       CASE WHEN is_hypertable THEN 'hypertable' WHEN is_cagg THEN 'continuous_aggregate'
-            WHEN relkind = 'm' THEN 'materialized_view' ELSE 'table' END AS kind,
-       CASE WHEN is_hypertable THEN hypertable_size(oid)
-            WHEN is_cagg THEN hypertable_size(mat::regclass)
-            ELSE pg_total_relation_size(oid) END AS total_bytes,
-       CASE WHEN is_hypertable THEN (SELECT count(*) FROM show_chunks(oid))
-            WHEN is_cagg THEN (SELECT count(*) FROM show_chunks(mat::regclass))
-            ELSE 0 END AS chunks,
-       CASE WHEN is_hypertable THEN approximate_row_count(oid)
-            WHEN is_cagg THEN approximate_row_count(mat::regclass)
-            ELSE greatest(
-                (SELECT reltuples FROM pg_class WHERE pg_class.oid = rel.oid), 0)::bigint END AS estimated_rows
-  FROM rel
+SELECT schema_name, relation_name, kind,
+       CASE kind WHEN 'hypertable' THEN hypertable_size(relid)
+                 WHEN 'continuous_aggregate' THEN hypertable_size(storage)
+                 ELSE pg_total_relation_size(relid) END AS total_bytes,
+       CASE kind WHEN 'hypertable' THEN (SELECT count(*) FROM show_chunks(relid))
+                 WHEN 'continuous_aggregate' THEN (SELECT count(*) FROM show_chunks(storage))
+                 ELSE 0 END AS chunks,
+       CASE kind WHEN 'hypertable' THEN approximate_row_count(relid)
+                 WHEN 'continuous_aggregate' THEN approximate_row_count(storage)
+                 ELSE greatest((SELECT reltuples FROM pg_class WHERE pg_class.oid = relid), 0)::bigint
+       END AS estimated_rows
+  FROM ops_internal.data_relations
  ORDER BY total_bytes DESC, schema_name, relation_name
 
 -- name: compression_stats
