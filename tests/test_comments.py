@@ -70,8 +70,11 @@ def missing_comments(conninfo: str) -> list[str]:
         conn.execute("SET search_path = pg_catalog")  # regprocedure and format() then qualify every name
         relations = conn.execute(_RELATIONS, {"listed": list(OPS_INTERNAL_RELATIONS)}).fetchall()
         found = {name for _oid, _kind, name in relations}
-        out += [f"-- listed in tests/test_comments.py but absent: {name}" for name in OPS_INTERNAL_RELATIONS
-                if name not in found]
+        out += [
+            f"-- listed in tests/test_comments.py but absent: {name}"
+            for name in OPS_INTERNAL_RELATIONS
+            if name not in found
+        ]
         for oid, relkind, name in relations:
             row = conn.execute("SELECT coalesce(btrim(obj_description(%s, 'pg_class')), '')", (oid,)).fetchone()
             if not row or not row[0]:
@@ -80,8 +83,11 @@ def missing_comments(conninfo: str) -> list[str]:
                 if missing:
                     out.append(f"COMMENT ON COLUMN {name}.{column} IS '...';")
         present = {r[0] for r in conn.execute(_FUNCTIONS_PRESENT, {"listed": list(OPS_INTERNAL_FUNCTIONS)})}
-        out += [f"-- listed in tests/test_comments.py but absent: {name}" for name in OPS_INTERNAL_FUNCTIONS
-                if name not in present]
+        out += [
+            f"-- listed in tests/test_comments.py but absent: {name}"
+            for name in OPS_INTERNAL_FUNCTIONS
+            if name not in present
+        ]
         for (signature,) in conn.execute(_FUNCTIONS, {"listed": list(OPS_INTERNAL_FUNCTIONS)}).fetchall():
             out.append(f"COMMENT ON FUNCTION {signature} IS '...';")
     return out
@@ -103,21 +109,24 @@ def test_a_new_uncommented_object_is_reported(fresh_db: str) -> None:
         conn.execute("CREATE TABLE trading.probe_table (probe_id int)")
         conn.execute("CREATE VIEW trading.probe_view AS SELECT 1 AS one")
         conn.execute("CREATE FUNCTION trading.probe_fn(p integer) RETURNS integer LANGUAGE sql AS 'SELECT p'")
-        conn.execute("CREATE FUNCTION trading.probe_trigger() RETURNS trigger LANGUAGE plpgsql "
-                     "AS 'BEGIN RETURN NEW; END'")
+        conn.execute(
+            "CREATE FUNCTION trading.probe_trigger() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'"
+        )
         conn.execute("COMMENT ON COLUMN trading.strategies.name IS NULL")
         conn.execute("COMMENT ON COLUMN ops_internal.retention.note IS '  '")
         conn.execute("COMMENT ON FUNCTION ops_internal.rollup_status() IS NULL")
         conn.execute("DROP VIEW ops_internal.data_relations")
-    assert sorted(missing_comments(fresh_db)) == sorted([
-        "-- listed in tests/test_comments.py but absent: ops_internal.data_relations",
-        "COMMENT ON COLUMN trading.positions.probe_note IS '...';",
-        "COMMENT ON TABLE trading.probe_table IS '...';",
-        "COMMENT ON COLUMN trading.probe_table.probe_id IS '...';",
-        "COMMENT ON VIEW trading.probe_view IS '...';",
-        "COMMENT ON COLUMN trading.probe_view.one IS '...';",
-        "COMMENT ON FUNCTION trading.probe_fn(integer) IS '...';",
-        "COMMENT ON COLUMN trading.strategies.name IS '...';",
-        "COMMENT ON COLUMN ops_internal.retention.note IS '...';",
-        "COMMENT ON FUNCTION ops_internal.rollup_status() IS '...';",
-    ])
+    assert sorted(missing_comments(fresh_db)) == sorted(
+        [
+            "-- listed in tests/test_comments.py but absent: ops_internal.data_relations",
+            "COMMENT ON COLUMN trading.positions.probe_note IS '...';",
+            "COMMENT ON TABLE trading.probe_table IS '...';",
+            "COMMENT ON COLUMN trading.probe_table.probe_id IS '...';",
+            "COMMENT ON VIEW trading.probe_view IS '...';",
+            "COMMENT ON COLUMN trading.probe_view.one IS '...';",
+            "COMMENT ON FUNCTION trading.probe_fn(integer) IS '...';",
+            "COMMENT ON COLUMN trading.strategies.name IS '...';",
+            "COMMENT ON COLUMN ops_internal.retention.note IS '...';",
+            "COMMENT ON FUNCTION ops_internal.rollup_status() IS '...';",
+        ]
+    )
