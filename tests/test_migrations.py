@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from ops_db.errors import MigrationError, MigrationLockTimeout
-from ops_db.migrations import Runner
+from ops_db.migrations import RollbackRefused, Runner
 from ops_db.paths import migrations_dir
 from tests.schema_snapshot import diff, snapshot
 
@@ -60,8 +60,10 @@ def test_migrate_to_and_rollback_to(empty_db: str) -> None:
     assert runner.migrate(to=ids[1]) == ids[:2]
     assert applied_ids(empty_db) == ids[:2]
     runner.migrate()
-    assert runner.rollback(to=ids[1]) == list(reversed(ids[2:]))
-    assert applied_ids(empty_db) == ids[:2]
+    with pytest.raises(RollbackRefused, match="refusing to undo 0003_schemas"):
+        runner.rollback(to=ids[1])  # would undo the foundation
+    assert runner.rollback(to=ids[2]) == list(reversed(ids[3:]))
+    assert applied_ids(empty_db) == ids[:3]
     with pytest.raises(MigrationError, match="no migration named"):
         runner.migrate(to="9999_nope")
 
