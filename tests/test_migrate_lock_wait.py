@@ -156,3 +156,20 @@ def test_migration_fails_cleanly_at_the_deadline_naming_the_blocker(fresh_db: st
     assert "9100_lock_probe" not in [s.id for s in runner.status() if s.applied_at]
     # Once the reader is gone, the next run applies it.
     assert runner.migrate() == ["9100_lock_probe"]
+
+
+def test_rollback_waits_politely_too(fresh_db: str, tmp_path: Path) -> None:
+    runner = Runner(fresh_db, directory=_directory(tmp_path, True), lock_wait=LOCK_WAIT, retry_deadline=2.5)
+    assert runner.migrate() == ["9100_lock_probe"]
+    with psycopg.connect(fresh_db) as reader, Desk(fresh_db) as desk:
+        reader.execute("SELECT count(*) FROM trading.order_events").fetchone()
+        with pytest.raises(MigrationBlocked, match=r"rollback of 9100_lock_probe: .*nothing of it undone$"):
+            runner.rollback()
+        reader.rollback()
+    print(f"longest block seen by another session during rollback: {desk.longest:.3f}s")
+    assert desk.errors == []
+    assert desk.longest < BOUND
+    assert _column_exists(fresh_db)
+    assert runner.verify() == []  # sql/schema re-applied after the refused rollback
+    assert runner.rollback() == ["9100_lock_probe"]
+    assert not _column_exists(fresh_db)
