@@ -84,7 +84,9 @@ class Blocker:
 
     def describe(self) -> str:
         app = f" ({self.application})" if self.application else ""
-        return f"pid {self.pid} {self.user}{app}, {self.state} for {self.seconds:.0f}s: {self.query}"
+        # Another session's text may carry a secret (ALTER ROLE ... PASSWORD): never repeat that.
+        query = "(query withheld: it mentions a password)" if "password" in self.query.lower() else self.query
+        return f"pid {self.pid} {self.user}{app}, {self.state} for {self.seconds:.0f}s: {query}"
 
 
 class BlockerWatch:

@@ -173,3 +173,10 @@ def test_rollback_waits_politely_too(fresh_db: str, tmp_path: Path) -> None:
     assert runner.verify() == []  # sql/schema re-applied after the refused rollback
     assert runner.rollback() == ["9100_lock_probe"]
     assert not _column_exists(fresh_db)
+
+
+def test_blocker_text_never_repeats_a_password() -> None:
+    from ops_db.migration_locks import Blocker
+
+    shown = Blocker(7, "admin", "psql", "active", 3.0, "ALTER ROLE x PASSWORD 'hunter2'", None).describe()
+    assert "hunter2" not in shown and "pid 7 admin (psql)" in shown
