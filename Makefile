@@ -16,7 +16,7 @@ run: install timescaledb  ## everything installed, local database up, migrated, 
 	$(BIN)/ops-db demo
 	$(BIN)/ops-db status
 
-test: install timescaledb  ## everything installed, the whole suite
+test: install $(SQUAWK_STAMP) timescaledb  ## everything installed (the migration linter too), the whole suite
 	$(BIN)/pytest
 
 check: install $(SQUAWK_STAMP)  ## lint, types, migration linter, shell scripts: what CI runs
