@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The migration linter: squawk's PyPI wheel carries its binary (nothing fetched at run time).
+SQUAWK_VERSION := 2.70.0
+SQUAWK_STAMP := $(VENV)/.squawk-$(SQUAWK_VERSION)-stamp
 
 .PHONY: run test check install timescaledb bench clean
 
@@ -13,14 +16,23 @@ run: install timescaledb  ## everything installed, local database up, migrated, 
 	$(BIN)/ops-db demo
 	$(BIN)/ops-db status
 
-test: install timescaledb  ## everything installed, the whole suite
+test: install $(SQUAWK_STAMP) timescaledb  ## everything installed (the migration linter too), the whole suite
 	$(BIN)/pytest
 
-check: install  ## lint and types, as CI runs them
-	$(BIN)/ruff check ops_db tests benchmarks
+check: install $(SQUAWK_STAMP)  ## lint, types, migration linter, shell scripts: what CI runs
+	$(BIN)/ruff check ops_db tests benchmarks tools
 	$(BIN)/mypy
-	@if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh; \
+	$(BIN)/python tools/lint_migrations.py --squawk $(BIN)/squawk
+	@if ! command -v shellcheck >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing shellcheck (apt-get)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null) \
+			|| echo "shellcheck could not be installed"; fi
+	@if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh .ci/run && echo "shellcheck: clean"; \
 	else echo "shellcheck not installed: scripts/*.sh not checked (apt-get install shellcheck)"; fi
+
+$(SQUAWK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet 'squawk-cli==$(SQUAWK_VERSION)'
+	touch $(SQUAWK_STAMP)
 
 install: $(STAMP)
 

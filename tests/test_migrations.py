@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from ops_db.errors import MigrationError, MigrationLockTimeout
-from ops_db.migrations import Runner
+from ops_db.migrations import RollbackRefused, Runner
 from ops_db.paths import migrations_dir
 from tests.schema_snapshot import diff, snapshot
 
@@ -37,7 +37,7 @@ def test_every_migration_goes_up_down_up(empty_db: str) -> None:
 
     # Down one at a time: each rollback must succeed and leave the rest applied.
     for expected_remaining in range(len(all_ids) - 1, -1, -1):
-        runner.rollback(steps=1)
+        runner.rollback(steps=1, allow_foundation=True)
         assert len(applied_ids(empty_db)) == expected_remaining
     bare = snapshot(empty_db)
     assert all(not rows for rows in bare.values()), f"left behind after full rollback: {bare}"
@@ -60,8 +60,10 @@ def test_migrate_to_and_rollback_to(empty_db: str) -> None:
     assert runner.migrate(to=ids[1]) == ids[:2]
     assert applied_ids(empty_db) == ids[:2]
     runner.migrate()
-    assert runner.rollback(to=ids[1]) == list(reversed(ids[2:]))
-    assert applied_ids(empty_db) == ids[:2]
+    with pytest.raises(RollbackRefused, match="refusing to undo 0003_schemas"):
+        runner.rollback(to=ids[1])  # would undo the foundation
+    assert runner.rollback(to=ids[2]) == list(reversed(ids[3:]))
+    assert applied_ids(empty_db) == ids[:3]
     with pytest.raises(MigrationError, match="no migration named"):
         runner.migrate(to="9999_nope")
 

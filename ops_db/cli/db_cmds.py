@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from ops_db.cli.app import JsonOption, console, db_app, print_json
+from ops_db.cli.app import console, db_app, flag, print_json
 from ops_db.cluster import LocalCluster
 
 
@@ -25,7 +27,9 @@ def down() -> None:
 
 
 @db_app.command("status")
-def db_status(json_out: JsonOption = False) -> None:
+def db_status(
+    json_out: Annotated[bool, flag("--json", "OPS_DB_DB_STATUS_JSON", "Machine-readable output.")] = False,
+) -> None:
     """Whether the local cluster runs, its port and edition. Exit 1 when it is not running."""
     cluster = LocalCluster.from_env()
     running = cluster.is_initialized() and cluster.is_running()
@@ -57,7 +61,7 @@ def url() -> None:
 
 @db_app.command()
 def destroy(
-    yes: bool = typer.Option(False, "--yes", envvar="OPS_DB_DESTROY_YES", help="Required: confirms deletion."),
+    yes: Annotated[bool, flag("--yes", "OPS_DB_DB_DESTROY_YES", "Required: confirms deletion.")] = False,
 ) -> None:
     """Stop the local cluster and delete its data."""
     cluster = LocalCluster.from_env()

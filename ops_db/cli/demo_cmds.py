@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from ops_db import db, market, rollups
-from ops_db.cli.app import UrlOption, app, conninfo, console
+from ops_db.cli.app import UrlOption, app, conninfo, console, flag
 from ops_db.demo.market import DEFAULT_SYMBOLS, generate
 from ops_db.errors import ValidationError, wrap_errors
 from ops_db.queries import q
@@ -38,9 +38,7 @@ def demo(
         str, typer.Option("--symbols", envvar="OPS_DB_DEMO_SYMBOLS", help="Comma-separated symbols.")
     ] = ",".join(DEFAULT_SYMBOLS),
     days: Annotated[int, typer.Option("--days", envvar="OPS_DB_DEMO_DAYS", min=1, max=60, help="Sessions.")] = 2,
-    reset: Annotated[
-        bool, typer.Option("--reset", envvar="OPS_DB_DEMO_RESET", help="Delete the demo symbols' data and reload.")
-    ] = False,
+    reset: Annotated[bool, flag("--reset", "OPS_DB_DEMO_RESET", "Delete the demo symbols' data and reload.")] = False,
 ) -> None:
     """Load synthetic prices (GBM), option chains (Black-Scholes), events and signals; show analytics."""
     names = [s.strip().upper() for s in symbols.split(",") if s.strip()]

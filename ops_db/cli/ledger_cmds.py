@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ops_db.cli.app import JsonOption, UrlOption, app, conninfo, console, print_json
+from ops_db.cli.app import UrlOption, app, conninfo, console, flag, print_json, sub_app
 
-kill_app = typer.Typer(
-    no_args_is_help=True,
-    help="The kill switch: while on, the database refuses new orders, approvals and submissions.",
-)
+kill_app = sub_app("The kill switch: while on, the database refuses new orders, approvals and submissions.")
 app.add_typer(kill_app, name="kill-switch")
 
-ReasonOption = Annotated[str, typer.Option("--reason", envvar="OPS_DB_KILL_SWITCH_REASON", help="Why (recorded).")]
-ActorOption = Annotated[
-    str | None,
-    typer.Option("--actor", envvar="OPS_DB_ACTOR", show_default=False, help="Who (default: the OS user)."),
-]
+# Each command its own variables (OPS_DB_<COMMAND>_<OPTION>): a reason exported to switch the
+# kill switch on never becomes the reason it is switched off with.
+OnReason = Annotated[str, typer.Option("--reason", envvar="OPS_DB_KILL_SWITCH_ON_REASON", help="Why (recorded).")]
+OffReason = Annotated[str, typer.Option("--reason", envvar="OPS_DB_KILL_SWITCH_OFF_REASON", help="Why (recorded).")]
+
+
+def _actor_option(envvar: str) -> Any:
+    return typer.Option("--actor", envvar=envvar, show_default=False, help="Who (default: the OS user).")
+
+
+OnActor = Annotated[str | None, _actor_option("OPS_DB_KILL_SWITCH_ON_ACTOR")]
+OffActor = Annotated[str | None, _actor_option("OPS_DB_KILL_SWITCH_OFF_ACTOR")]
+ExpireActor = Annotated[str | None, _actor_option("OPS_DB_EXPIRE_ORDERS_ACTOR")]
+StatusJson = Annotated[bool, flag("--json", "OPS_DB_KILL_SWITCH_STATUS_JSON", "Machine-readable output.")]
+ExpireJson = Annotated[bool, flag("--json", "OPS_DB_EXPIRE_ORDERS_JSON", "Machine-readable output.")]
 
 
 def _actor(actor: str | None) -> str:
@@ -28,7 +35,7 @@ def _actor(actor: str | None) -> str:
 
 
 @kill_app.command("status")
-def kill_status(url: UrlOption = None, json_out: JsonOption = False) -> None:
+def kill_status(url: UrlOption = None, json_out: StatusJson = False) -> None:
     """Whether trading is halted. Exit 0 either way; --json for scripts."""
     from ops_db import db, risk
 
@@ -46,7 +53,7 @@ def kill_status(url: UrlOption = None, json_out: JsonOption = False) -> None:
 
 
 @kill_app.command("on")
-def kill_on(reason: ReasonOption, actor: ActorOption = None, url: UrlOption = None) -> None:
+def kill_on(reason: OnReason, actor: OnActor = None, url: UrlOption = None) -> None:
     """Halt trading: no new orders, approvals or submissions. Cancels and fills still go through."""
     from ops_db import db, risk
 
@@ -57,7 +64,7 @@ def kill_on(reason: ReasonOption, actor: ActorOption = None, url: UrlOption = No
 
 
 @kill_app.command("off")
-def kill_off(reason: ReasonOption, actor: ActorOption = None, url: UrlOption = None) -> None:
+def kill_off(reason: OffReason, actor: OffActor = None, url: UrlOption = None) -> None:
     """Resume trading."""
     from ops_db import db, risk
 
@@ -68,7 +75,7 @@ def kill_off(reason: ReasonOption, actor: ActorOption = None, url: UrlOption = N
 
 
 @app.command("expire-orders")
-def expire_orders(actor: ActorOption = None, url: UrlOption = None, json_out: JsonOption = False) -> None:
+def expire_orders(actor: ExpireActor = None, url: UrlOption = None, json_out: ExpireJson = False) -> None:
     """Expire every open order whose expires_at has passed (cron-safe; run every minute)."""
     from ops_db import db, orders
 

@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from ops_db.cli.app import JsonOption, UrlOption, app, conninfo, console, print_json
+from ops_db.cli.app import JsonOption, UrlOption, app, conninfo, console, flag, print_json, sub_app
 
-backup_app = typer.Typer(no_args_is_help=True, help="Backups: verify a dump restores (scripts/backup.sh makes them).")
+backup_app = sub_app("Backups: verify a dump restores (scripts/backup.sh makes them).")
 app.add_typer(backup_app, name="backup")
 
 DumpArgument = Annotated[
@@ -21,7 +21,11 @@ DumpArgument = Annotated[
 
 # -- backup -----------------------------------------------------------------------------
 @backup_app.command("verify")
-def backup_verify(dump: DumpArgument, url: UrlOption = None, json_out: JsonOption = False) -> None:
+def backup_verify(
+    dump: DumpArgument,
+    url: UrlOption = None,
+    json_out: Annotated[bool, flag("--json", "OPS_DB_BACKUP_VERIFY_JSON", "Machine-readable output.")] = False,
+) -> None:
     """Restore FILE into a scratch database, compare it with its manifest, drop the scratch database.
 
     Exit 0 when the backup restores and matches; 20 checksum, 22 TimescaleDB version,
@@ -41,10 +45,15 @@ def backup_verify(dump: DumpArgument, url: UrlOption = None, json_out: JsonOptio
 
 @backup_app.command("dump", hidden=True)
 def backup_dump(
-    mode: Annotated[str, typer.Option("--mode", envvar="OPS_DB_BACKUP_MODE")],
+    mode: Annotated[str, typer.Option("--mode", envvar="OPS_DB_BACKUP_MODE", help="full, schema or data.")],
     work: Annotated[Path, typer.Option("--work", envvar="OPS_DB_BACKUP_WORK", help="Directory for the new files.")],
-    backup_dir: Annotated[Path, typer.Option("--backup-dir", envvar="BACKUP_DIR")],
-    table: Annotated[list[str] | None, typer.Option("--table", envvar="OPS_DB_BACKUP_TABLES")] = None,
+    backup_dir: Annotated[
+        Path, typer.Option("--backup-dir", envvar="BACKUP_DIR", help="Where the backup sets are kept.")
+    ],
+    table: Annotated[
+        list[str] | None,
+        typer.Option("--table", envvar="OPS_DB_BACKUP_TABLES", help="Only this table (repeatable)."),
+    ] = None,
     database: Annotated[
         str | None, typer.Option("--database", envvar="OPS_DB_BACKUP_DATABASE", help="Another database on the server.")
     ] = None,
@@ -63,8 +72,10 @@ def backup_dump(
 def backup_restore(
     dump: DumpArgument,
     target: Annotated[str | None, typer.Argument(help="Database to restore as (default: the configured one).")] = None,
-    schema_only: Annotated[bool, typer.Option("--schema-only", envvar="OPS_DB_RESTORE_SCHEMA_ONLY")] = False,
-    force: Annotated[bool, typer.Option("--force", envvar="OPS_DB_RESTORE_FORCE")] = False,
+    schema_only: Annotated[
+        bool, flag("--schema-only", "OPS_DB_RESTORE_SCHEMA_ONLY", "Restore the schema, no rows.")
+    ] = False,
+    force: Annotated[bool, flag("--force", "OPS_DB_RESTORE_FORCE", "Replace TARGET when it exists.")] = False,
     url: UrlOption = None,
 ) -> None:
     """Restore FILE into a new database and put it in place as TARGET (scripts/restore.sh calls this)."""
@@ -123,9 +134,9 @@ def health(
 @app.command()
 def stats(
     url: UrlOption = None,
-    json_out: JsonOption = False,
+    json_out: Annotated[bool, flag("--json", "OPS_DB_STATS_JSON", "Machine-readable output.")] = False,
     exact: Annotated[
-        bool, typer.Option("--exact", envvar="OPS_DB_STATS_EXACT", help="Count rows exactly (slow on big tables).")
+        bool, flag("--exact", "OPS_DB_STATS_EXACT", "Count rows exactly (slow on big tables).")
     ] = False,
     top: Annotated[int, typer.Option("--top", envvar="OPS_DB_STATS_TOP", min=0, help="Top queries to show.")] = 10,
 ) -> None:
@@ -177,9 +188,9 @@ def stats(
 @app.command()
 def maintain(
     url: UrlOption = None,
-    json_out: JsonOption = False,
+    json_out: Annotated[bool, flag("--json", "OPS_DB_MAINTAIN_JSON", "Machine-readable output.")] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", envvar="OPS_DB_DRY_RUN", help="Say what would be done, change nothing.")
+        bool, flag("--dry-run", "OPS_DB_MAINTAIN_DRY_RUN", "Say what would be done, change nothing.")
     ] = False,
 ) -> None:
     """Cron-safe maintenance: apache edition refreshes rollups, applies retention, VACUUMs where needed;
