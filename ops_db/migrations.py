@@ -435,7 +435,7 @@ class Runner:
             for migration in self._pending(applied, to):
                 self._apply_one(backend, watch, migration)
                 done.append(migration.id)
-            reapplied = self._reapply(conn, watch, set(self._applied(conn)))
+            reapplied = self._reapply(conn, watch, set(self._applied(conn)), everything=bool(done))
             self._grant_bookkeeping(conn)
         return done, reapplied
 
@@ -576,12 +576,21 @@ class Runner:
             return {}
         return {row[0]: row[1] for row in conn.execute("SELECT path, sha256 FROM public._ops_db_reapplied")}
 
-    def _reapply(self, conn: psycopg.Connection[Any], watch: BlockerWatch, applied: set[str]) -> list[str]:
-        """Apply each sql/schema file whose text changed (and whose migrations are applied); their names."""
+    def _reapply(
+        self, conn: psycopg.Connection[Any], watch: BlockerWatch, applied: set[str], everything: bool = False
+    ) -> list[str]:
+        """Apply each sql/schema file whose text changed (and whose migrations are applied); their names.
+
+        A file may drop and recreate what a later file decorates (a view whose columns 900_comments
+        describes), and a migration may do the same to what any file made: so once one file is
+        re-applied, or when ``everything`` (migrations ran), every later file is re-applied too.
+        """
         stored = self._reapplied_rows(conn)
         done = []
         for item in read_reapplied(self.sql_directory):
-            if not set(item.requires) <= applied or stored.get(item.name) == item.sha256:
+            if not set(item.requires) <= applied:
+                continue
+            if not (everything or done) and stored.get(item.name) == item.sha256:
                 continue
 
             def once(item: ReappliedFile = item) -> None:

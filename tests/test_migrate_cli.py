@@ -134,8 +134,24 @@ def test_migrate_says_what_it_reapplied(fresh_db: str) -> None:
         conn.execute("DELETE FROM _ops_db_reapplied WHERE path = '110_market_analytics.sql'")
     result = ops_db("migrate", "--url", fresh_db)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "applied 0 migration(s), re-applied sql/schema/110_market_analytics.sql"
+    # 110 recreates views whose column comments 900 writes: every later file follows it.
+    assert result.stdout.strip() == (
+        "applied 0 migration(s), re-applied sql/schema/110_market_analytics.sql, "
+        "sql/schema/200_trading_ledger.sql, sql/schema/900_comments.sql"
+    )
     assert ops_db("migrate", "--url", fresh_db).stdout.strip() == "applied 0 migration(s)"
+
+
+def test_reapplying_one_file_keeps_what_later_files_add(fresh_db: str) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("UPDATE _ops_db_reapplied SET sha256 = 'edited' WHERE path = '200_trading_ledger.sql'")
+    assert ops_db("migrate", "--url", fresh_db).returncode == 0
+    with psycopg.connect(fresh_db) as conn:
+        missing = conn.execute(
+            "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = 'trading.v_active_positions'::regclass"
+            " AND a.attnum > 0 AND col_description(a.attrelid, a.attnum) IS NULL"
+        ).fetchall()
+    assert missing == []
 
 
 @pytest.mark.parametrize("command", ["migrate", "status", "verify", "rollback"])
