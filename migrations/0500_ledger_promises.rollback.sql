@@ -6,6 +6,16 @@ REVOKE SELECT, INSERT, UPDATE ON trading.strategies FROM ops_risk;
 REVOKE USAGE ON SEQUENCE trading.strategies_id_seq FROM ops_risk;
 GRANT INSERT, UPDATE, DELETE ON trading.strategies TO ops_app;
 DROP TRIGGER order_events_no_truncate ON trading.order_events;
+GRANT TRUNCATE ON trading.order_events TO ops_owner;
+DO $chunks$
+DECLARE
+    chunk regclass;
+BEGIN
+    FOR chunk IN SELECT show_chunks('trading.order_events') LOOP
+        EXECUTE format('GRANT TRUNCATE ON %s TO ops_owner', chunk);
+    END LOOP;
+END
+$chunks$;
 
 CREATE OR REPLACE FUNCTION trading.kill_switch_active() RETURNS boolean
     LANGUAGE sql STABLE

@@ -538,6 +538,18 @@ $$;
 -- whole chunks for retention.
 CREATE TRIGGER order_events_no_truncate BEFORE TRUNCATE ON trading.order_events
     FOR EACH STATEMENT EXECUTE FUNCTION trading.order_events_append_only();
+-- Statement triggers do not reach the chunks, so the owner gives up TRUNCATE itself: new chunks
+-- copy the hypertable's privileges; drop_chunks needs ownership, not TRUNCATE.
+REVOKE TRUNCATE ON trading.order_events FROM ops_owner;
+DO $chunks$
+DECLARE
+    chunk regclass;
+BEGIN
+    FOR chunk IN SELECT show_chunks('trading.order_events') LOOP
+        EXECUTE format('REVOKE TRUNCATE ON %s FROM ops_owner', chunk);
+    END LOOP;
+END
+$chunks$;
 
 -- The one way to move an order (SECURITY DEFINER): inputs validated, the claimed actor written
 -- to the owner-only context for the audit, then the trigger judges the transition.
