@@ -125,7 +125,7 @@ def test_a_retry_with_identical_terms_returns_the_order(db: psycopg.Connection[A
     assert again == first and count(db, "order_events") == events
 
 
-@pytest.mark.parametrize("field", sorted(CHANGED) + ["strategy_id"])
+@pytest.mark.parametrize("field", [*sorted(CHANGED), "strategy_id"])
 def test_a_retry_with_any_different_term_is_a_duplicate_naming_it(db: psycopg.Connection[Any], field: str) -> None:
     s = strategy(db)
     other = strategy(db)
@@ -150,6 +150,6 @@ def test_a_retry_with_any_different_term_is_a_duplicate_naming_it(db: psycopg.Co
 def test_a_retry_names_every_differing_field(db: psycopg.Connection[Any]) -> None:
     s = strategy(db)
     stage(db, s.id, client_order_id="idem-many", **_terms())
-    with pytest.raises(DuplicateOrder, match="quantity, limit_price.*tags"):
+    with pytest.raises(DuplicateOrder, match=r"quantity, limit_price.*tags"):
         stage(db, s.id, client_order_id="idem-many",
               **{**_terms(), "quantity": Decimal(1), "limit_price": Decimal(1), "tags": []})
