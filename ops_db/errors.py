@@ -85,6 +85,10 @@ class KillSwitchActive(OpsDbError):
     """Trading is halted by the kill switch."""
 
 
+class SelfApproval(PermissionDenied):
+    """Four eyes: an order that needs approval cannot be approved by the user who staged it."""
+
+
 class BackupError(OpsDbError):
     """A backup could not be verified or restored."""
 
@@ -95,6 +99,8 @@ SQLSTATE_OVERFILL = "OPS02"
 SQLSTATE_KILL_SWITCH = "OPS03"
 SQLSTATE_VALIDATION = "OPS04"
 SQLSTATE_NOT_FOUND = "OPS05"
+SQLSTATE_SELF_APPROVAL = "OPS06"
+SQLSTATE_DUPLICATE_ORDER = "OPS07"
 
 _BY_SQLSTATE: dict[str, type[OpsDbError]] = {
     SQLSTATE_INVALID_TRANSITION: InvalidTransition,
@@ -102,6 +108,8 @@ _BY_SQLSTATE: dict[str, type[OpsDbError]] = {
     SQLSTATE_KILL_SWITCH: KillSwitchActive,
     SQLSTATE_VALIDATION: ValidationError,
     SQLSTATE_NOT_FOUND: NotFound,
+    SQLSTATE_SELF_APPROVAL: SelfApproval,
+    SQLSTATE_DUPLICATE_ORDER: DuplicateOrder,
 }
 
 # Constraint name -> (exception class, message a trader understands). Schema modules

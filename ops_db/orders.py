@@ -9,6 +9,7 @@ connection), so a refusal leaves nothing written.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ FILL_PRICE_VALID = "executions_price_valid"
 FILL_COSTS_VALID = "executions_costs_valid"
 FILL_VENUE_VALID = "executions_venue_valid"
 FILL_BROKER_TRADE_ID_VALID = "executions_broker_trade_id_valid"
+FILL_RECORDED_BY_VALID = "executions_recorded_by_valid"
+STATUS_REASON_VALID = "staged_orders_status_reason_valid"
 
 _NAME_RULE = "1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit"
 _ID_RULE = "1-64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
@@ -103,6 +106,8 @@ for _name, _cls, _message in (
     (FILL_COSTS_VALID, ValidationError, "commission and fees must be between 0 and 1,000,000,000"),
     (FILL_VENUE_VALID, ValidationError, "venue must be 1-32 letters, digits, '.', '_' or '-'"),
     (FILL_BROKER_TRADE_ID_VALID, ValidationError, f"broker trade id must be {_ID_RULE}"),
+    (FILL_RECORDED_BY_VALID, ValidationError, f"who records a fill (actor) must be {_NAME_RULE}"),
+    (STATUS_REASON_VALID, ValidationError, "a reason must have 1 to 2000 characters"),
 ):
     register_constraint(_name, _cls, _message)
 
@@ -134,6 +139,7 @@ class Order:
     approved_by: str | None
     approved_at: datetime | None
     rejection_reason: str | None
+    status_reason: str | None
     broker_order_id: str | None
     filled_quantity: Decimal
     avg_fill_price: Decimal | None
@@ -165,6 +171,7 @@ class OrderEvent:
     from_status: str | None
     to_status: str
     actor: str
+    login_role: str | None
     details: dict[str, Any]
 
 
@@ -184,6 +191,8 @@ class Execution:
     broker_trade_id: str | None
     executed_at: datetime
     created_at: datetime
+    recorded_by: str
+    sequenced_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -202,16 +211,16 @@ class OrderPage:
 
 @dataclass(frozen=True)
 class OrderUpdate:
-    """One NOTIFY from the audit trigger: what happened to which order."""
+    """An order changed: its audit event and the order, both re-read from the tables. A
+    notification is only a hint that order X changed (anyone may pg_notify the channel), so
+    nothing of its payload is trusted beyond the ids it carries."""
 
-    order_id: int
-    client_order_id: str
-    event_id: int
-    event: str
-    symbol: str
-    from_status: str | None
-    to_status: str
-    filled_quantity: Decimal
+    event: OrderEvent
+    order: Order
+
+    @property
+    def order_id(self) -> int:
+        return self.order.id
 
 
 @contextmanager
@@ -277,8 +286,9 @@ def stage_order(
     market_data: Mapping[str, Any] | None = None,
     tags: Sequence[str] = (),
 ) -> Order:
-    """Stage an order. Staging the same client order id again returns the first order when its
-    terms are the same (a retry), and raises DuplicateOrder when they differ."""
+    """Stage an order. Staging the same client order id again returns the first order when every
+    term is the same (a retry), compared by the database; else DuplicateOrder naming the fields
+    that differ."""
     params = {
         "client_order_id": client_order_id,
         "strategy_id": strategy_id,
@@ -303,28 +313,10 @@ def stage_order(
         "tags": list(tags),
         "expires_at": expires_at,
     }
-    with _atomic(conn):
-        conn.execute(q("set_actor"), {"actor": created_by})
-        with conn.cursor(row_factory=class_row(Order)) as cur:
-            created = cur.execute(q("stage_order"), params).fetchone()
-        if created is not None:
-            return created
-        existing = _one(conn, "order_by_client_id", params, f"no order with client order id {client_order_id}")
-    same_terms = (
-        existing.strategy_id == strategy_id
-        and existing.symbol == symbol
-        and existing.side == side
-        and existing.order_type == order_type
-        and existing.quantity == quantity
-        and existing.limit_price == limit_price
-        and existing.stop_price == stop_price
-    )
-    if not same_terms:
-        raise DuplicateOrder(
-            f"client order id {client_order_id} is already used by order {existing.id} "
-            f"({existing.side} {existing.quantity} {existing.symbol}) with different terms"
-        )
-    return existing
+    with _atomic(conn), conn.cursor(row_factory=class_row(Order)) as cur:
+        row = cur.execute(q("stage_order"), params).fetchone()
+    assert row is not None
+    return row
 
 
 def screen_order(conn: psycopg.Connection[Any], order_id: int, actor: str = "system") -> Order:
@@ -407,7 +399,8 @@ def record_fill(
     executed_at: datetime | None = None,
     actor: str = "broker",
 ) -> Execution:
-    """Record a fill: the order's fill state and the position move with it, or nothing does."""
+    """Record a fill: the order's fill state and the position move with it, or nothing does.
+    ``actor`` (who records it) is stored on the fill and in the order's audit event."""
     params = {
         "order_id": order_id,
         "quantity": quantity,
@@ -417,11 +410,10 @@ def record_fill(
         "venue": venue,
         "broker_trade_id": broker_trade_id,
         "executed_at": executed_at,
+        "recorded_by": actor,
     }
-    with _atomic(conn):
-        conn.execute(q("set_actor"), {"actor": actor})
-        with conn.cursor(row_factory=class_row(Execution)) as cur:
-            row = cur.execute(q("record_fill"), params).fetchone()
+    with _atomic(conn), conn.cursor(row_factory=class_row(Execution)) as cur:
+        row = cur.execute(q("record_fill"), params).fetchone()
     assert row is not None
     return row
 
@@ -493,26 +485,38 @@ def order_executions(conn: psycopg.Connection[Any], order_id: int) -> list[Execu
         return cur.execute(q("order_executions"), {"order_id": order_id}).fetchall()
 
 
-def parse_update(payload: str) -> OrderUpdate:
-    data = json.loads(payload)
-    return OrderUpdate(
-        order_id=int(data["order_id"]),
-        client_order_id=str(data["client_order_id"]),
-        event_id=int(data["event_id"]),
-        event=str(data["event"]),
-        symbol=str(data["symbol"]),
-        from_status=data["from"],
-        to_status=str(data["to"]),
-        filled_quantity=Decimal(str(data["filled_quantity"])),
-    )
+def order_ids_of(payload: str) -> tuple[int, int] | None:
+    """(order id, event id) of a notification, or None when it does not carry two integer ids."""
+    try:
+        data = json.loads(payload)
+        order_id, event_id = data["order_id"], data["event_id"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if type(order_id) is not int or type(event_id) is not int:
+        return None
+    return order_id, event_id
+
+
+def read_update(conn: psycopg.Connection[Any], order_id: int, event_id: int) -> OrderUpdate | None:
+    """The event ``event_id`` of order ``order_id`` and the order as the tables hold them;
+    None when the trail has no such event of that order (a forged or stale notification)."""
+    with wrap_errors(), conn.cursor(row_factory=class_row(OrderEvent)) as cur:
+        event = cur.execute(q("order_event_by_id"), {"order_id": order_id, "event_id": event_id}).fetchone()
+    if event is None:
+        return None
+    with wrap_errors():
+        order = _one(conn, "order_by_id", {"order_id": order_id}, f"no order with id {order_id}")
+    return OrderUpdate(event=event, order=order)
 
 
 def order_updates(
     conn: psycopg.Connection[Any], *, timeout: float | None = None, stop_after: int | None = None
 ) -> Iterator[OrderUpdate]:
     """Subscribe now (LISTEN), then iterate live order updates without polling. ``conn`` must be
-    in autocommit mode (notifications arrive between transactions). Iteration ends after
-    ``timeout`` seconds, or after ``stop_after`` updates; it runs forever when both are None."""
+    in autocommit mode (notifications arrive between transactions). Each notification is only a
+    hint: the event and the order are re-read from the tables, and a notification naming no
+    event of that order is dropped. Iteration ends after ``timeout`` seconds, or after
+    ``stop_after`` updates; it runs forever when both are None."""
     if not conn.autocommit:
         raise ValidationError("order updates need a connection in autocommit mode")
     with wrap_errors():
@@ -521,7 +525,19 @@ def order_updates(
 
 
 def _updates(conn: psycopg.Connection[Any], timeout: float | None, stop_after: int | None) -> Iterator[OrderUpdate]:
-    with wrap_errors():
-        for notify in conn.notifies(timeout=timeout, stop_after=stop_after):
-            if notify.channel == CHANNEL:
-                yield parse_update(notify.payload)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delivered = 0
+    while stop_after is None or delivered < stop_after:
+        wait = None if deadline is None else deadline - time.monotonic()
+        if wait is not None and wait <= 0:
+            return
+        with wrap_errors():
+            batch = list(conn.notifies(timeout=wait, stop_after=1))
+        for notify in batch:
+            ids = order_ids_of(notify.payload) if notify.channel == CHANNEL else None
+            update = read_update(conn, *ids) if ids is not None else None
+            if update is not None:
+                yield update
+                delivered += 1
+                if stop_after is not None and delivered >= stop_after:
+                    return

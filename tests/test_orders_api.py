@@ -73,7 +73,7 @@ def test_two_connections_approving_at_once_exactly_one_succeeds(fresh_db: str) -
     outcomes: list[str] = []
     with psycopg.connect(fresh_db, autocommit=True) as a, psycopg.connect(fresh_db, autocommit=True) as b:
         a.execute("BEGIN")
-        orders.approve_order(a, order.id, "alice")
+        orders.approve_order(a, order.id, "carol")
 
         def second() -> None:
             try:
@@ -89,7 +89,7 @@ def test_two_connections_approving_at_once_exactly_one_succeeds(fresh_db: str) -
         t.join()
         assert outcomes == [f"order {order.id} is already approved"]
         final = orders.get_order(a, order.id)
-        assert (final.status, final.approved_by) == ("approved", "alice")
+        assert (final.status, final.approved_by) == ("approved", "carol")
         approvals = a.execute(
             "SELECT count(*) FROM trading.order_events WHERE order_id = %s AND to_status = 'approved'", (order.id,)
         ).fetchone()
@@ -262,13 +262,13 @@ def test_order_updates_delivered_by_notify(fresh_db: str) -> None:
         orders.record_fill(writer, order.id, Decimal(100), Decimal(10))
         writer.commit()
         received = list(updates)
-    assert [(u.order_id, u.event, u.from_status, u.to_status) for u in received] == [
+    assert [(u.order_id, u.event.event_type, u.event.from_status, u.event.to_status) for u in received] == [
         (order.id, "created", None, "staged"),
         (order.id, "transition", "staged", "approved"),
         (order.id, "transition", "approved", "submitted"),
         (order.id, "fill", "submitted", "filled"),
     ]
-    assert received[-1].filled_quantity == 100 and received[0].client_order_id == order.client_order_id
+    assert received[-1].order.filled_quantity == 100 and received[0].order.client_order_id == order.client_order_id
 
 
 def test_rolled_back_changes_notify_nobody(fresh_db: str) -> None:

@@ -179,7 +179,8 @@ def test_rejection_reason_with_sql_metacharacters_is_stored_verbatim(db: psycopg
     reason = "size'); DROP TABLE trading.staged_orders; -- \"quoted\" \\ %s"
     rejected = orders.reject_order(db, order.id, "bob", reason)
     assert rejected.rejection_reason == reason
-    assert orders.order_events(db, order.id)[-1].details["reason"] == reason
+    assert rejected.status_reason == reason
+    assert orders.order_events(db, order.id)[-1].details["changed"]["status_reason"] == reason
 
 
 @pytest.mark.parametrize("statement", [

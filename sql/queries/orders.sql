@@ -1,23 +1,20 @@
 -- Queries of the order workflow (ops_db.orders). The rules live in migrations 0200/0201:
 -- these statements only ask; the triggers decide.
 
--- name: set_actor
--- Who acts in this transaction; the audit trigger records it in trading.order_events.
-SELECT set_config('ops_db.actor', %(actor)s, true)
-
 -- name: stage_order
--- Insert a new order; an existing client_order_id inserts nothing (idempotent retry).
-INSERT INTO trading.staged_orders (
-    client_order_id, strategy_id, signal_id, symbol, side, order_type, quantity, limit_price, stop_price,
-    stop_loss, take_profit, time_in_force, created_by, risk_score, risk_factors, portfolio_impact,
-    concentration_check, compliance_flags, metadata, market_data, tags, expires_at)
-VALUES (
-    %(client_order_id)s, %(strategy_id)s, %(signal_id)s, %(symbol)s, %(side)s, %(order_type)s, %(quantity)s,
-    %(limit_price)s, %(stop_price)s, %(stop_loss)s, %(take_profit)s, %(time_in_force)s, %(created_by)s,
-    %(risk_score)s, %(risk_factors)s, %(portfolio_impact)s, %(concentration_check)s, %(compliance_flags)s,
-    %(metadata)s, %(market_data)s, %(tags)s, %(expires_at)s)
-ON CONFLICT (client_order_id) DO NOTHING
-RETURNING *
+-- Stage an order; a known client order id returns the existing order only when every term is
+-- identical (compared by the database), else OPS07 naming the fields that differ.
+SELECT * FROM trading.stage_order(
+    p_client_order_id => %(client_order_id)s::text, p_strategy_id => %(strategy_id)s::bigint,
+    p_signal_id => %(signal_id)s::bigint, p_symbol => %(symbol)s::text, p_side => %(side)s::text,
+    p_order_type => %(order_type)s::text, p_quantity => %(quantity)s::numeric,
+    p_limit_price => %(limit_price)s::numeric, p_stop_price => %(stop_price)s::numeric,
+    p_stop_loss => %(stop_loss)s::numeric, p_take_profit => %(take_profit)s::numeric,
+    p_time_in_force => %(time_in_force)s::text, p_created_by => %(created_by)s::text,
+    p_risk_score => %(risk_score)s::numeric, p_risk_factors => %(risk_factors)s::jsonb,
+    p_portfolio_impact => %(portfolio_impact)s::jsonb, p_concentration_check => %(concentration_check)s::boolean,
+    p_compliance_flags => %(compliance_flags)s::jsonb, p_metadata => %(metadata)s::jsonb,
+    p_market_data => %(market_data)s::jsonb, p_tags => %(tags)s::text[], p_expires_at => %(expires_at)s::timestamptz)
 
 -- name: screen_order
 -- Automatic screening: staged -> pending_approval when approval is required, else -> approved.
@@ -33,9 +30,10 @@ SELECT * FROM trading.expire_due_orders(%(now)s, %(actor)s)
 
 -- name: record_fill
 -- A fill; its trigger moves the order and the position in the same statement.
-INSERT INTO trading.executions (order_id, quantity, price, commission, fees, venue, broker_trade_id, executed_at)
+INSERT INTO trading.executions (order_id, quantity, price, commission, fees, venue, broker_trade_id, executed_at,
+                               recorded_by)
 VALUES (%(order_id)s, %(quantity)s, %(price)s, %(commission)s, %(fees)s, %(venue)s, %(broker_trade_id)s,
-        coalesce(%(executed_at)s, now()))
+        coalesce(%(executed_at)s, now()), %(recorded_by)s)
 RETURNING *
 
 -- name: order_by_id
@@ -66,10 +64,16 @@ SELECT *
 
 -- name: order_events
 -- The audit trail of one order, oldest first.
-SELECT id, order_id, occurred_at, event_type, from_status, to_status, actor, details
+SELECT id, order_id, occurred_at, event_type, from_status, to_status, actor, login_role, details
   FROM trading.order_events
  WHERE order_id = %(order_id)s
  ORDER BY occurred_at, id
+
+-- name: order_event_by_id
+-- One event of one order (a notification names both; a pair the trail does not hold is forged).
+SELECT id, order_id, occurred_at, event_type, from_status, to_status, actor, login_role, details
+  FROM trading.order_events
+ WHERE order_id = %(order_id)s AND id = %(event_id)s
 
 -- name: order_executions
 -- The fills of one order, oldest first.

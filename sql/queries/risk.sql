@@ -121,12 +121,11 @@ SELECT coalesce(sum(e.realized_pnl), 0) AS realized_pnl,
 SELECT trading.get_order_to_trade_ratio() AS ratio
 
 -- name: set_kill_switch
--- Switch trading off (active) or back on; the newest row is the state.
-INSERT INTO trading.kill_switch_events (active, reason, actor)
-VALUES (%(active)s, %(reason)s, %(actor)s)
-RETURNING active, reason, actor, created_at AS changed_at
+-- Halt trading (active) or resume; the database changes the state row and appends the history,
+-- with its own time, after every submission in flight has committed.
+SELECT active, reason, actor, changed_at
+  FROM trading.set_kill_switch(%(active)s::boolean, %(reason)s::text, %(actor)s::text)
 
 -- name: kill_switch_state
--- The newest kill switch event, if any.
-SELECT active, reason, actor, created_at AS changed_at
-  FROM trading.kill_switch_events ORDER BY created_at DESC, id DESC LIMIT 1
+-- The kill switch now (the state row).
+SELECT active, reason, actor, changed_at FROM trading.kill_switch_state

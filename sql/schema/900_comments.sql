@@ -1,4 +1,4 @@
--- requires: 0004_retention_settings 0100_market_data 0101_signals_system_events 0102_market_rollups 0200_order_workflow 0201_fills_and_positions 0202_risk_and_monitoring 0300_maintenance_runs
+-- requires: 0004_retention_settings 0100_market_data 0101_signals_system_events 0102_market_rollups 0200_order_workflow 0201_fills_and_positions 0202_risk_and_monitoring 0300_maintenance_runs 0500_ledger_promises
 -- What psql's \d+, \dv+ and \df+ say about every relation, column and function users read:
 -- everything in `trading` (trigger functions aside) and the ops_internal objects operators read.
 -- tests/test_comments.py fails naming each one without a comment, as the statement to add here.
@@ -229,12 +229,23 @@ COMMENT ON COLUMN trading.strategies.updated_at IS 'When the strategy was last c
 
 -- trading.kill_switch_events (0200) -----------------------------------------------------------
 COMMENT ON TABLE trading.kill_switch_events IS
-    'Append-only kill switch history; the newest row is the current state (see trading.kill_switch_active()).';
-COMMENT ON COLUMN trading.kill_switch_events.id IS 'Event id; breaks ties between rows of the same created_at.';
+    'Append-only kill switch history, written by trading.set_kill_switch(); the state is trading.kill_switch_state.';
+COMMENT ON COLUMN trading.kill_switch_events.id IS 'Event id, in the order the changes were made.';
 COMMENT ON COLUMN trading.kill_switch_events.active IS 'true: trading halted from here on; false: resumed.';
 COMMENT ON COLUMN trading.kill_switch_events.reason IS 'Why it was switched, in words.';
-COMMENT ON COLUMN trading.kill_switch_events.actor IS 'Who switched it (defaults to the login role).';
-COMMENT ON COLUMN trading.kill_switch_events.created_at IS 'When it was switched (clock time, not the transaction start).';
+COMMENT ON COLUMN trading.kill_switch_events.actor IS 'Who claims to have switched it (validated, as given to set_kill_switch()).';
+COMMENT ON COLUMN trading.kill_switch_events.login_role IS 'The authenticated login role that switched it (session_user, set by the database).';
+COMMENT ON COLUMN trading.kill_switch_events.created_at IS 'When it was switched (database clock time, never the client''s).';
+
+-- trading.kill_switch_state (0500) -----------------------------------------------------------
+COMMENT ON TABLE trading.kill_switch_state IS
+    'The kill switch now: one row, changed only by trading.set_kill_switch(); the last committed change wins.';
+COMMENT ON COLUMN trading.kill_switch_state.singleton IS 'Always true: keeps the table to one row.';
+COMMENT ON COLUMN trading.kill_switch_state.active IS 'true: trading halted (no new, approved or submitted orders); false: trading allowed.';
+COMMENT ON COLUMN trading.kill_switch_state.reason IS 'Why it was last switched, in words.';
+COMMENT ON COLUMN trading.kill_switch_state.actor IS 'Who claims to have last switched it (validated).';
+COMMENT ON COLUMN trading.kill_switch_state.login_role IS 'The login role that last switched it (session_user).';
+COMMENT ON COLUMN trading.kill_switch_state.changed_at IS 'When it was last switched (database clock).';
 
 -- trading.staged_orders (0200) ----------------------------------------------------------------
 COMMENT ON TABLE trading.staged_orders IS
@@ -264,6 +275,7 @@ COMMENT ON COLUMN trading.staged_orders.approval_reasons IS 'Why approval is nee
 COMMENT ON COLUMN trading.staged_orders.approved_by IS 'Who approved it (set on entering approved).';
 COMMENT ON COLUMN trading.staged_orders.approved_at IS 'When it was approved (set by the database).';
 COMMENT ON COLUMN trading.staged_orders.rejection_reason IS 'Why it was rejected (required on entering rejected).';
+COMMENT ON COLUMN trading.staged_orders.status_reason IS 'Why it last changed status, when given (cancel, expiry, rejection); recorded in the audit trail.';
 COMMENT ON COLUMN trading.staged_orders.broker_order_id IS 'The broker''s order id: set once, when submitted; unique.';
 COMMENT ON COLUMN trading.staged_orders.filled_quantity IS 'Quantity filled so far, 0..quantity; moves only with fills (trading.executions).';
 COMMENT ON COLUMN trading.staged_orders.avg_fill_price IS 'Quantity-weighted average price of the fills so far; NULL before the first fill.';
@@ -287,7 +299,8 @@ COMMENT ON COLUMN trading.order_events.event_type IS 'created, transition (statu
 COMMENT ON COLUMN trading.order_events.from_status IS 'Status before the change; NULL for created.';
 COMMENT ON COLUMN trading.order_events.to_status IS 'Status after the change.';
 COMMENT ON COLUMN trading.order_events.actor IS 'Who acted: the ops_db.actor the application set, else the login role.';
-COMMENT ON COLUMN trading.order_events.details IS 'JSON: the order''s terms when created, else {"changed": {column: new value}}, plus reason or fill details.';
+COMMENT ON COLUMN trading.order_events.details IS 'JSON computed by the database: the order''s terms when created, else {"changed": {column: new value}}, plus fill or approval facts.';
+COMMENT ON COLUMN trading.order_events.login_role IS 'The authenticated login role that made the change (session_user; ''unrecorded'' for events before migration 0500).';
 
 -- trading.positions (0201) --------------------------------------------------------------------
 COMMENT ON TABLE trading.positions IS
@@ -326,6 +339,8 @@ COMMENT ON COLUMN trading.executions.venue IS 'Where it executed (exchange or ve
 COMMENT ON COLUMN trading.executions.broker_trade_id IS 'The broker''s id of the trade; unique, so a replayed fill is refused.';
 COMMENT ON COLUMN trading.executions.executed_at IS 'When the trade happened (given by the caller; default now()).';
 COMMENT ON COLUMN trading.executions.created_at IS 'When it was recorded (set by the database).';
+COMMENT ON COLUMN trading.executions.recorded_by IS 'Who claims to have recorded the fill (validated; ''broker'' by default).';
+COMMENT ON COLUMN trading.executions.sequenced_at IS 'When the fill was applied to its position, after the symbol lock: fills of a symbol apply in this order.';
 
 -- trading.portfolio_snapshots (0201) ----------------------------------------------------------
 COMMENT ON TABLE trading.portfolio_snapshots IS 'The account''s value over time (seed 003 portfolios), 7-day chunks.';
@@ -523,7 +538,13 @@ COMMENT ON COLUMN trading.v_today_orders.updated_at IS 'When it last changed.';
 
 -- Functions of 0200_order_workflow and 0201_fills_and_positions -------------------------------
 -- (trigger functions are left out: they are not for users and are to leave `trading`)
-COMMENT ON FUNCTION trading.kill_switch_active() IS 'Whether trading is halted: the newest kill_switch_events row, false when there is none.';
+COMMENT ON FUNCTION trading.kill_switch_active() IS 'Whether trading is halted: trading.kill_switch_state.active.';
+COMMENT ON FUNCTION trading.kill_switch_hold() IS 'Internal to the order guard: reads the kill switch FOR SHARE, so a halt waits for orders in flight.';
+COMMENT ON FUNCTION trading.set_kill_switch(boolean, text, text) IS 'Halt (true) or resume (false) trading, with a reason and the acting user; the only way to change the kill switch.';
+COMMENT ON FUNCTION trading.lock_symbol(text) IS 'Internal: the per-symbol transaction lock that fills and position closes take, so they apply one at a time.';
+COMMENT ON FUNCTION trading.order_change_context(bigint) IS 'Internal: who acts in the order change an owner function is making (read by the audit trigger).';
+COMMENT ON FUNCTION trading.stage_order(text, bigint, bigint, text, text, text, numeric, numeric, numeric, numeric, numeric, text, text, numeric, jsonb, jsonb, boolean, jsonb, jsonb, jsonb, text[], timestamptz) IS
+    'Stage an order idempotently: a known client order id returns the existing order only when every term is identical, else raises naming the fields that differ.';
 COMMENT ON FUNCTION trading.transition_order(bigint, text, text, text, text) IS
     'Move order p_order_id to p_to_status as p_actor, locking it first; p_reason goes into the audit event (and is the rejection reason), p_broker_order_id is needed for submitted. Returns the order.';
 COMMENT ON FUNCTION trading.screen_order(bigint, text) IS
@@ -537,7 +558,7 @@ COMMENT ON FUNCTION trading.order_transition_allowed(text, text) IS 'The order s
 COMMENT ON FUNCTION trading.order_status_terminal(text) IS 'Whether an order status is final: filled, cancelled, rejected or expired.';
 COMMENT ON FUNCTION trading.order_approval_reasons(trading.staged_orders) IS
     'Why an order needs approval (risk score > 75, failed compliance or concentration check, strategy limits): one line each.';
-COMMENT ON FUNCTION trading.current_actor() IS 'Who acts in this transaction: the ops_db.actor setting, else the login role.';
+COMMENT ON FUNCTION trading.current_actor() IS 'The authenticated login role (session_user): what the database records when no validated actor is given.';
 
 -- Functions of sql/schema/110_market_analytics.sql --------------------------------------------
 COMMENT ON FUNCTION trading.price_bars(text, interval, timestamptz, timestamptz) IS
