@@ -357,7 +357,7 @@ def check_wal_archiver(ctx: Context) -> CheckResult:
     assert row is not None
     mode, failed, last_failed_at, last_failed_wal, last_archived_at, failing = row
     th = threshold("wal_archiver")
-    total = Figure("wal_archive_failed_total", int(failed), "counter")
+    total = Figure("wal_archive_failures_since_reset", int(failed), "count")
     if mode == "off":
         return CheckResult("wal_archiver", Status.OK, "WAL archiving is off (archive_mode = off)", 0, th, (total,))
     since = int(failed) if failing else 0

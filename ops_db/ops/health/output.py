@@ -10,7 +10,7 @@ from ops_db.ops.health.model import CheckResult, Figure, HealthReport, Status, T
 
 # -- numbers ----------------------------------------------------------------------------
 # Base units for machines: seconds, bytes, ratios; counts as they are.
-_SCALE = {"ms": 0.001, "s": 1.0, "%": 0.01, "bytes": 1.0, "count": 1.0, "counter": 1.0}
+_SCALE = {"ms": 0.001, "s": 1.0, "%": 0.01, "bytes": 1.0, "count": 1.0}
 
 
 def number(value: float) -> str:
@@ -37,7 +37,7 @@ def base(value: float, unit: str) -> float:
 
 
 # -- Nagios -----------------------------------------------------------------------------
-_PERF_UOM = {"ms": "ms", "s": "s", "%": "%", "bytes": "B", "count": "", "counter": "c"}
+_PERF_UOM = {"ms": "ms", "s": "s", "%": "%", "bytes": "B", "count": ""}
 _PLAIN_LABEL = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -145,7 +145,7 @@ FIGURE_HELP: dict[str, str] = {
     "prepared_transactions": "Prepared (two-phase) transactions on the server.",
     "replication_slots_inactive": "Replication slots no client uses.",
     "replication_slots": "Replication slots on the server.",
-    "wal_archive_failed_total": "WAL archiver failures since the statistics were reset (pg_stat_archiver).",
+    "wal_archive_failures_since_reset": "WAL archiver failures since the statistics were reset (pg_stat_archiver).",
 }
 _UNIT_SUFFIX = {"ms": "seconds", "s": "seconds", "%": "ratio", "bytes": "bytes"}
 _PREFIX = "ops_db_health_"
@@ -203,15 +203,12 @@ def _figures(figures: tuple[Figure, ...], db: str) -> list[str]:
     out: list[str] = []
     for f in figures:
         help_text = FIGURE_HELP.get(f.name, f.name.replace("_", " ") + ".")
-        if f.unit == "counter":
-            family = f.name.removesuffix("_total")
-            _family(out, _PREFIX + family, "counter", help_text, None)
-            out.append(f"{_PREFIX}{family}_total{_labels(database=db)} {number(f.value)}")
-        else:
-            suffix = _UNIT_SUFFIX.get(f.unit)
-            name = f.name + (f"_{suffix}" if suffix and not f.name.endswith(suffix) else "")
-            _family(out, _PREFIX + name, "gauge", help_text, suffix)
-            out.append(f"{_PREFIX}{name}{_labels(database=db)} {number(base(f.value, f.unit))}")
+        # Gauges only: a counter's family is named without _total in OpenMetrics but with it in the
+        # Prometheus text format that promtool checks, so no name suits both.
+        suffix = _UNIT_SUFFIX.get(f.unit)
+        name = f.name + (f"_{suffix}" if suffix and not f.name.endswith(suffix) else "")
+        _family(out, _PREFIX + name, "gauge", help_text, suffix)
+        out.append(f"{_PREFIX}{name}{_labels(database=db)} {number(base(f.value, f.unit))}")
     return out
 
 
