@@ -310,10 +310,9 @@ def check_lock_waits(ctx: Context) -> CheckResult:
 
 def check_long_transaction(ctx: Context) -> CheckResult:
     row = ctx.conn.execute(q("health_longest_transaction"), {"own": ctx.own_pids}).fetchone()
-    assert row is not None
-    seconds, who = float(row[0]), str(row[1] or "")
+    seconds, who = (float(row[0]), str(row[1] or "")) if row else (0.0, "")
     th = threshold("long_transaction")
-    text = f"longest open transaction {fmt(seconds, 's')}" + (f" ({who})" if who else "")
+    text = f"longest open transaction {fmt(seconds, 's')} ({who})" if who else "no other open transaction"
     return CheckResult("long_transaction", th.grade(seconds), text, seconds, th)
 
 
