@@ -141,3 +141,12 @@ def test_threshold_grading_and_worst_status() -> None:
     assert text.endswith("# EOF\n")
     worse = HealthReport("d", "apache", (unknown, CheckResult("x", Status.WARNING, "z")))
     assert worse.status == Status.WARNING
+
+
+def test_health_reads_only_its_own_environment_variables(fresh_db: str) -> None:
+    """OPS_DB_JSON (shared by other commands) must not turn the Nagios status line into `{`."""
+    env = clean_env(OPS_DB_URL=fresh_db, OPS_DB_JSON="1")
+    done = ops_db("health", "--only", "connection", env=env)
+    assert done.stdout.startswith("OPS-DB OK: "), done.stdout
+    env["OPS_DB_HEALTH_JSON"] = "1"
+    assert json.loads(ops_db("health", "--only", "connection", env=env).stdout)["status"] == "OK"
