@@ -73,3 +73,20 @@ def test_piped_stats_never_cut_long_names(fresh_db: str) -> None:
         assert f"trading.{stem}_first" in names and f"trading.{stem}_second" in names, done.stdout
         assert len(names) == len(set(names))
         assert "…" not in done.stdout
+
+
+def test_on_a_narrow_terminal_long_names_fold_and_are_never_cut() -> None:
+    from rich.console import Console
+
+    from ops_db.ops.stats import PoolSettings, RelationSize, SessionCount, Stats, render
+
+    names = [f"a_relation_name_far_longer_than_the_column_it_is_given_{end}" for end in ("first", "second")]
+    found = Stats(tuple(RelationSize("trading", n, "table", 8192, 0, 1) for n in names), (), None, None, "n/a",
+                  (SessionCount("app", "idle", 1),), PoolSettings(1, 10, 10.0))
+    console = Console(force_terminal=True, width=60, color_system=None, record=True)
+    render(found, console)
+    text = console.export_text()
+    assert "…" not in text
+    first_cells = "".join(line.split("│")[1].strip() for line in text.splitlines() if line.startswith("│"))
+    for name in names:
+        assert f"trading.{name}" in first_cells, text

@@ -192,9 +192,10 @@ def render(found: Stats, console: Any, *, exact: bool = False) -> None:
     for title, header, rows in _sections(found, exact):
         table = Table(title=title)
         for i, col in enumerate(header):
-            text_column = i == 0 or col in ("kind", "query")
-            table.add_column(col, justify="left" if text_column else "right",
-                             overflow="fold", no_wrap=not text_column, min_width=len(col) if i == 0 else None)
+            folds = i == 0 or col == "query"  # names and query text fold onto more lines, never cut
+            widest = max((len(r[i]) for r in rows), default=len(col))
+            table.add_column(col, justify="left" if folds or col == "kind" else "right", overflow="fold",
+                             no_wrap=not folds, min_width=min(widest, 20) if i == 0 else None)
         for row in rows:
             table.add_row(*row)
         console.print(table)

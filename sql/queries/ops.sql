@@ -348,13 +348,14 @@ SELECT count(DISTINCT l.pid) AS waiting,
  WHERE NOT l.granted AND l.pid <> pg_backend_pid() AND NOT l.pid = ANY (%(own)s)
 
 -- name: health_longest_transaction
--- The oldest open transaction of any other session: age (seconds), pid and who.
+-- The oldest open transaction of any other client session: age (seconds), pid and who. Autovacuum is left
+-- out: its transactions do not hold back the xmin horizon of other vacuums, and long ones are normal.
 SELECT coalesce(extract(epoch FROM now() - xact_start), 0)::float8 AS seconds,
        'pid ' || pid || ' ' || coalesce(nullif(application_name, ''), usename::text, '?') || ', ' || state
            || ': ' || left(regexp_replace(coalesce(query, ''), '\s+', ' ', 'g'), 80) AS who
   FROM pg_stat_activity
  WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() AND NOT pid = ANY (%(own)s)
-   AND backend_type IN ('client backend', 'autovacuum worker')
+   AND backend_type = 'client backend'
  ORDER BY xact_start
  LIMIT 1
 
