@@ -126,19 +126,19 @@ def health(
         str | None, typer.Option("--skip", envvar="OPS_DB_HEALTH_SKIP", help="Comma-separated checks to leave out.")
     ] = None,
     timeout: Annotated[
-        float | None,
-        typer.Option("--timeout", envvar="OPS_DB_HEALTH_TIMEOUT", min=0.5, show_default=False,
-                     help="Seconds the whole run may take (default 10), connection included."),
+        str | None,
+        typer.Option("--timeout", envvar="OPS_DB_HEALTH_TIMEOUT", show_default=False,
+                     help="How long the whole run may take, connection included (default 10s; s/m suffixes)."),
     ] = None,
     statement_timeout: Annotated[
-        float | None,
-        typer.Option("--statement-timeout", envvar="OPS_DB_HEALTH_STATEMENT_TIMEOUT", min=0.01, show_default=False,
-                     help="Seconds one check may run (default 3), capped by what is left of --timeout."),
+        str | None,
+        typer.Option("--statement-timeout", envvar="OPS_DB_HEALTH_STATEMENT_TIMEOUT", show_default=False,
+                     help="How long one check may run (default 3s), capped by what is left of --timeout."),
     ] = None,
     lock_timeout: Annotated[
-        float | None,
-        typer.Option("--lock-timeout", envvar="OPS_DB_HEALTH_LOCK_TIMEOUT", min=0.01, show_default=False,
-                     help="Seconds one check may wait for a lock (default 1)."),
+        str | None,
+        typer.Option("--lock-timeout", envvar="OPS_DB_HEALTH_LOCK_TIMEOUT", show_default=False,
+                     help="How long one check may wait for a lock (default 1s)."),
     ] = None,
 ) -> None:
     """Health checks with Nagios exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage errors too).
@@ -151,7 +151,7 @@ def health(
     from ops_db.ops.health import Budget, as_json, as_openmetrics, as_text, run_checks
 
     try:
-        budget = Budget.from_env(timeout, statement_timeout, lock_timeout)
+        budget = Budget.parse(timeout, statement_timeout, lock_timeout)
         report = run_checks(url, _names(only), _names(skip), budget)
     except OpsDbError as exc:  # a bad option or threshold: UNKNOWN, as Nagios expects
         typer.echo(f"OPS-DB UNKNOWN: {exc}")

@@ -30,7 +30,15 @@ from ops_db import settings
 from ops_db.errors import OpsDbError
 from ops_db.ops.backup import default_backup_dir
 from ops_db.ops.health.checks import APACHE_ONLY, CHECK_NAMES, CHECKS, TIMESCALE_ONLY, Context
-from ops_db.ops.health.model import DEFAULTS, CheckResult, HealthReport, Status, env_number, threshold
+from ops_db.ops.health.model import (
+    DEFAULTS,
+    CheckResult,
+    HealthReport,
+    Status,
+    env_number,
+    parse_number,
+    threshold,
+)
 from ops_db.queries import q
 
 APPLICATION_NAME = "ops-db health"
@@ -57,6 +65,15 @@ class Budget:
             raise OpsDbError("health timeouts must be positive (OPS_DB_HEALTH_TIMEOUT, _STATEMENT_TIMEOUT, "
                              "_LOCK_TIMEOUT)")
         return made
+
+    @classmethod
+    def parse(cls, total: str | None, statement: str | None, lock: str | None) -> Budget:
+        """From option texts such as ``10``, ``10s`` or ``1m``; those not given from the environment."""
+        def seconds(raw: str | None, what: str) -> float | None:
+            return parse_number(raw, what) if raw else None
+
+        return cls.from_env(seconds(total, "--timeout"), seconds(statement, "--statement-timeout"),
+                            seconds(lock, "--lock-timeout"))
 
 
 def database_name(conninfo: str) -> str:
