@@ -293,8 +293,9 @@ SELECT set_config('statement_timeout', %(statement_ms)s, true),
        set_config('lock_timeout', %(lock_ms)s, true)
 
 -- name: health_blockers
--- Who blocks the sessions of this health run (its own pids, and the ops-db sessions it opened since
--- it started): blocker pid, who, state, query (truncated) and how long its transaction has run.
+-- Who blocks the sessions of this health run (its own pids, the first its main session, and the ops-db
+-- sessions of its user opened since that one, by the server's clock): blocker pid, who, state, query
+-- (truncated) and how long its transaction has run.
 SELECT w.pid AS waiter,
        b.pid,
        coalesce(nullif(b.application_name, ''), b.usename::text, '?') AS who,
@@ -307,7 +308,8 @@ SELECT w.pid AS waiter,
  CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS bp(pid)
   JOIN pg_stat_activity b ON b.pid = bp.pid
  WHERE w.pid = ANY (%(pids)s)
-    OR (w.application_name LIKE 'ops-db%%' AND w.backend_start >= %(since)s
+    OR (w.application_name LIKE 'ops-db%%'
+        AND w.backend_start >= (SELECT backend_start FROM pg_stat_activity WHERE pid = %(pids)s[1])
         AND w.usesysid = (SELECT usesysid FROM pg_stat_activity WHERE pid = pg_backend_pid()))
  ORDER BY seconds DESC
 

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -122,9 +121,8 @@ class Blocker:
 class Watcher:
     """A second connection that samples who blocks this run's sessions while a check runs."""
 
-    def __init__(self, conninfo: str, since: datetime) -> None:
+    def __init__(self, conninfo: str) -> None:
         self.conn = psycopg.connect(conninfo, autocommit=True, application_name=f"{APPLICATION_NAME} watcher")
-        self.since = since
         self.pids: list[int] = []
         self._lock = threading.Lock()
         self._active = threading.Event()
@@ -161,7 +159,7 @@ class Watcher:
             while self._active.is_set() and generation == self._generation and not self._stopped.is_set():
                 try:
                     with self.conn.cursor(row_factory=class_row(Blocker)) as cur:
-                        rows = cur.execute(q("health_blockers"), {"pids": self.pids, "since": self.since}).fetchall()
+                        rows = cur.execute(q("health_blockers"), {"pids": self.pids}).fetchall()
                 except psycopg.Error as exc:
                     self.broken = (exc.diag.message_primary or str(exc)).strip() or type(exc).__name__
                     return
@@ -186,7 +184,6 @@ class _Run:
         self.budget = budget
         self.started = time.monotonic()
         self.deadline = self.started + budget.total - _MARGIN
-        self.since = datetime.now(UTC)
         self.lock = threading.Lock()
         self.results: list[CheckResult] = []
         self.current = "connection"
@@ -235,7 +232,7 @@ class _Run:
             assert row is not None
             self.edition, self.database, self.connected = str(row[2]), str(row[3]), True
             try:
-                self.watcher = Watcher(with_timeouts(self.conninfo, 1.0, 0.5, self.connect_timeout()), self.since)
+                self.watcher = Watcher(with_timeouts(self.conninfo, 1.0, 0.5, self.connect_timeout()))
             except psycopg.Error as exc:
                 self.watcher = None
                 watcher_down = _reason(exc)
