@@ -586,7 +586,7 @@ class Runner:
         re-applied, or when ``everything`` (migrations ran), every later file is re-applied too.
         """
         stored = self._reapplied_rows(conn)
-        done = []
+        done: list[str] = []
         for item in read_reapplied(self.sql_directory):
             if not set(item.requires) <= applied:
                 continue

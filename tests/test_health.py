@@ -19,9 +19,9 @@ PASSWORD = "he@lth:pw/9#?"
 
 def test_database_down_is_critical_in_one_line_without_the_password() -> None:
     url = f"postgresql://someone:{quote(PASSWORD, safe='')}@127.0.0.1:{free_port()}/ops_db"
-    for extra in ((), ("--json",), ("--prometheus",)):
+    for extra, code in (((), 2), (("--json",), 2), (("--prometheus",), 0), (("--prometheus", "--nagios-exit"), 2)):
         done = ops_db("health", *extra, env=clean_env(OPS_DB_URL=url, OPS_DB_CONNECT_TIMEOUT="2"))
-        assert done.returncode == 2, done.stdout + done.stderr
+        assert done.returncode == code, done.stdout + done.stderr
         out = done.stdout + done.stderr
         assert PASSWORD not in out and quote(PASSWORD, safe="") not in out
         assert "Traceback" not in out
@@ -65,7 +65,8 @@ def test_every_check_runs_and_nothing_leaks_the_password(server: Server, fresh_d
         assert not [c for c in checks.values() if c["status"] == "UNKNOWN" and c["name"] != "rollup_lag"], checks
         expected = {"connection", "migrations", "extension", "rollup_lag", "compression", "connections",
                     "long_queries", "idle_in_transaction", "replication", "wraparound", "dead_tuples",
-                    "database_size", "backup_age"}
+                    "database_size", "backup_age", "triggers_disabled", "lock_waits", "long_transaction",
+                    "prepared_transactions", "replication_slots", "wal_archiver", "sequences", "invalid_indexes"}
         expected |= {"scheduler", "job_failures", "jobs_overdue"} if server.edition == "timescale" else {"maintain_age"}
         assert set(checks) == expected
         assert checks["extension"]["summary"].endswith(f"{server.edition} edition")
@@ -114,15 +115,20 @@ def test_scheduler_missing_is_critical_on_timescale(server: Server, fresh_db: st
     assert report.status == Status.CRITICAL
 
 
-def test_unknown_check_name_and_bad_threshold_are_unknown(fresh_db: str) -> None:
+def test_unknown_check_name_bad_threshold_and_usage_errors_are_unknown(fresh_db: str) -> None:
     env = clean_env(OPS_DB_URL=fresh_db)
     assert ops_db("health", "--only", "nonsense", env=env).returncode == 3
+    for usage in (("--no-such-option",), ("--timeout", "soon"), ("--timeout", "0"), ("stray-argument",)):
+        done = ops_db("health", *usage, env=env)
+        assert done.returncode == 3, (usage, done.stdout, done.stderr)
+    assert ops_db("health", "--help", env=env).returncode == 0
+    assert ops_db("stats", "--no-such-option", env=env).returncode == 2  # only health speaks Nagios
     env["OPS_DB_HEALTH_CONNECTION_WARN"] = "fast"
     bad = ops_db("health", "--only", "connection", env=env)
     assert bad.returncode == 3 and "UNKNOWN" in bad.stdout
 
 
-def test_threshold_grading_and_openmetrics_units() -> None:
+def test_threshold_grading_and_worst_status() -> None:
     th = Threshold(10, 20, "s")
     assert [th.grade(v) for v in (9.9, 10, 19.9, 20)] == [Status.OK, Status.WARNING, Status.WARNING, Status.CRITICAL]
     latency = CheckResult("connection", Status.OK, "x", 250.0, Threshold(200, 1000, "ms"))
@@ -130,8 +136,17 @@ def test_threshold_grading_and_openmetrics_units() -> None:
     report = HealthReport('we"ird', "apache", (latency, unknown))
     assert report.status == Status.UNKNOWN  # UNKNOWN outranks OK, not WARNING
     text = as_openmetrics(report)
-    assert 'ops_db_health_check_value{database="we\\"ird",check="connection",unit="seconds"} 0.25' in text
+    assert 'ops_db_health_connection_round_trip_seconds{database="we\\"ird"} 0.25' in text
     assert 'ops_db_health_check_status{database="we\\"ird",check="rollup_lag"} 3' in text
     assert text.endswith("# EOF\n")
     worse = HealthReport("d", "apache", (unknown, CheckResult("x", Status.WARNING, "z")))
     assert worse.status == Status.WARNING
+
+
+def test_health_reads_only_its_own_environment_variables(fresh_db: str) -> None:
+    """OPS_DB_JSON (shared by other commands) must not turn the Nagios status line into `{`."""
+    env = clean_env(OPS_DB_URL=fresh_db, OPS_DB_JSON="1")
+    done = ops_db("health", "--only", "connection", env=env)
+    assert done.stdout.startswith("OPS-DB OK: "), done.stdout
+    env["OPS_DB_HEALTH_JSON"] = "1"
+    assert json.loads(ops_db("health", "--only", "connection", env=env).stdout)["status"] == "OK"

@@ -57,3 +57,36 @@ def test_stats_cli_json_and_top_queries(fresh_db: str) -> None:
     assert data["top_queries"] is not None, data["top_queries_note"]
     text = ops_db("stats", env=clean_env(OPS_DB_URL=fresh_db))
     assert text.returncode == 0 and "compression per hypertable" in text.stdout
+
+
+def test_piped_stats_never_cut_long_names(fresh_db: str) -> None:
+    """`ops-db stats | cat`: stdout is a pipe; two long names alike but for their ends stay whole and apart."""
+    stem = "ops_test_a_name_long_enough_to_be_cut_by_a_table_view"  # + end: 63 bytes at most
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        for end in ("_first", "_second"):
+            conn.execute(f"CREATE TABLE trading.{stem}{end} (id int)")  # type: ignore[arg-type]
+    for env in (clean_env(OPS_DB_URL=fresh_db), clean_env(OPS_DB_URL=fresh_db, COLUMNS="40")):
+        done = ops_db("stats", env=env)  # capture_output: stdout is a pipe, as with `| cat`
+        assert done.returncode == 0, done.stderr
+        rows = [line.split("\t") for line in done.stdout.splitlines()]
+        names = [r[0] for r in rows if len(r) == 5]
+        assert f"trading.{stem}_first" in names and f"trading.{stem}_second" in names, done.stdout
+        assert len(names) == len(set(names))
+        assert "…" not in done.stdout
+
+
+def test_on_a_narrow_terminal_long_names_fold_and_are_never_cut() -> None:
+    from rich.console import Console
+
+    from ops_db.ops.stats import PoolSettings, RelationSize, SessionCount, Stats, render
+
+    names = [f"a_relation_name_far_longer_than_the_column_it_is_given_{end}" for end in ("first", "second")]
+    found = Stats(tuple(RelationSize("trading", n, "table", 8192, 0, 1) for n in names), (), None, None, "n/a",
+                  (SessionCount("app", "idle", 1),), PoolSettings(1, 10, 10.0))
+    console = Console(force_terminal=True, width=60, color_system=None, record=True)
+    render(found, console)
+    text = console.export_text()
+    assert "…" not in text
+    first_cells = "".join(line.split("│")[1].strip() for line in text.splitlines() if line.startswith("│"))
+    for name in names:
+        assert f"trading.{name}" in first_cells, text

@@ -81,8 +81,6 @@ def flag(name: str, envvar: str, help: str) -> Any:
     return typer.Option(name, envvar=envvar, help=help, show_default=False)
 
 
-# Kept for `ops-db health` until it moves to OPS_DB_HEALTH_JSON; every other command has its own.
-JsonOption = Annotated[bool, flag("--json", "OPS_DB_JSON", "Machine-readable output.")]
 
 
 def conninfo(url: str | None) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
-from ops_db.cli.app import JsonOption, UrlOption, app, conninfo, console, flag, print_json, sub_app
+from ops_db.cli.app import UrlOption, app, conninfo, console, flag, print_json, sub_app
 
 backup_app = sub_app("Backups: verify a dump restores (scripts/backup.sh makes them).")
 app.add_typer(backup_app, name="backup")
@@ -94,12 +95,40 @@ def _names(raw: str | None) -> set[str] | None:
     return {n.strip() for n in raw.split(",") if n.strip()} if raw else None
 
 
-@app.command()
+def _click_module() -> Any:
+    # typer >= 0.2x carries its own copy of click; earlier releases use the click package.
+    import importlib
+    import importlib.util
+
+    return importlib.import_module("click" if importlib.util.find_spec("click") else "typer._click")
+
+
+class NagiosCommand(TyperCommand):
+    """Usage errors exit 3 (UNKNOWN), as Nagios expects of a plugin, not click's 2."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except _click_module().exceptions.UsageError as exc:
+            exc.exit_code = 3
+            raise
+
+
+@app.command(cls=NagiosCommand)
 def health(
     url: UrlOption = None,
-    json_out: JsonOption = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", envvar="OPS_DB_HEALTH_JSON", help="Machine-readable JSON output.")
+    ] = False,
     prometheus: Annotated[
-        bool, typer.Option("--prometheus", envvar="OPS_DB_HEALTH_PROMETHEUS", help="OpenMetrics text output.")
+        bool,
+        typer.Option("--prometheus", envvar="OPS_DB_HEALTH_PROMETHEUS",
+                     help="OpenMetrics text output; exits 0 whenever the report was written."),
+    ] = False,
+    nagios_exit: Annotated[
+        bool,
+        typer.Option("--nagios-exit", envvar="OPS_DB_HEALTH_NAGIOS_EXIT",
+                     help="With --prometheus: exit with the Nagios code of the status, as the other outputs do."),
     ] = False,
     only: Annotated[
         str | None, typer.Option("--only", envvar="OPS_DB_HEALTH_ONLY", help="Comma-separated checks to run.")
@@ -107,23 +136,42 @@ def health(
     skip: Annotated[
         str | None, typer.Option("--skip", envvar="OPS_DB_HEALTH_SKIP", help="Comma-separated checks to leave out.")
     ] = None,
+    timeout: Annotated[
+        str | None,
+        typer.Option("--timeout", envvar="OPS_DB_HEALTH_TIMEOUT", show_default=False,
+                     help="How long the whole run may take, connection included (default 10s; s/m suffixes)."),
+    ] = None,
+    statement_timeout: Annotated[
+        str | None,
+        typer.Option("--statement-timeout", envvar="OPS_DB_HEALTH_STATEMENT_TIMEOUT", show_default=False,
+                     help="How long one check may run (default 3s), capped by what is left of --timeout."),
+    ] = None,
+    lock_timeout: Annotated[
+        str | None,
+        typer.Option("--lock-timeout", envvar="OPS_DB_HEALTH_LOCK_TIMEOUT", show_default=False,
+                     help="How long one check may wait for a lock (default 1s)."),
+    ] = None,
 ) -> None:
-    """Health checks with Nagios exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    """Health checks with Nagios exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (usage errors too).
 
+    Answers within --timeout whatever is locked; a blocked check names its blocker.
     Thresholds: OPS_DB_HEALTH_<CHECK>_WARN / _CRIT (see docs/operations.md). A database
     that cannot be reached is CRITICAL with a one-line reason.
     """
     from ops_db.errors import OpsDbError
-    from ops_db.ops.health import as_json, as_openmetrics, as_text, run_checks
+    from ops_db.ops.health import Budget, as_json, as_openmetrics, as_text, run_checks
 
     try:
-        report = run_checks(url, _names(only), _names(skip))
+        budget = Budget.parse(timeout, statement_timeout, lock_timeout)
+        report = run_checks(url, _names(only), _names(skip), budget)
     except OpsDbError as exc:  # a bad option or threshold: UNKNOWN, as Nagios expects
         typer.echo(f"OPS-DB UNKNOWN: {exc}")
         raise typer.Exit(3) from None
     if prometheus:
         sys.stdout.write(as_openmetrics(report))
-    elif json_out:
+        sys.stdout.flush()
+        raise typer.Exit(int(report.status) if nagios_exit else 0)
+    if json_out:
         print_json(as_json(report))
     else:
         typer.echo(as_text(report))
@@ -140,12 +188,12 @@ def stats(
     ] = False,
     top: Annotated[int, typer.Option("--top", envvar="OPS_DB_STATS_TOP", min=0, help="Top queries to show.")] = 10,
 ) -> None:
-    """Table and hypertable sizes, chunks, compression, rows, top queries, sessions and pool settings."""
-    from rich.table import Table
+    """Table and hypertable sizes, chunks, compression, rows, top queries, sessions and pool settings.
 
+    On a terminal: tables. Piped: tab-separated lines, names never cut.
+    """
     from ops_db import db
-    from ops_db.ops.health import fmt
-    from ops_db.ops.stats import collect
+    from ops_db.ops.stats import collect, render
 
     with db.connect(conninfo(url), autocommit=True) as conn:
         found = collect(conn, exact=exact, top=top)
@@ -153,35 +201,7 @@ def stats(
         ratios = {c.hypertable: c.ratio for c in found.compression}
         print_json(dataclasses.asdict(found) | {"compression_ratio": ratios})
         return
-    table = Table(title="relations (trading, ops_internal)")
-    for col in ("relation", "kind", "size", "chunks", "rows (estimate)" if not exact else "rows"):
-        table.add_column(col, justify="right" if col not in ("relation", "kind") else "left")
-    for r in found.relations:
-        name = f"{r.schema_name}.{r.relation_name}"
-        rows = found.exact_rows.get(name, 0) if found.exact_rows is not None else r.estimated_rows
-        table.add_row(name, r.kind, fmt(r.total_bytes, "bytes"), str(r.chunks or ""), f"{rows:,}")
-    console.print(table)
-    comp = Table(title="compression per hypertable")
-    for col in ("hypertable", "chunks", "compressed", "before", "after", "ratio"):
-        comp.add_column(col)
-    for c in found.compression:
-        comp.add_row(c.hypertable, str(c.total_chunks), str(c.compressed_chunks),
-                     fmt(c.before_bytes, "bytes") if c.before_bytes else "-",
-                     fmt(c.after_bytes, "bytes") if c.after_bytes else "-",
-                     f"{c.ratio:.1f}x" if c.ratio else "-")
-    console.print(comp)
-    if found.top_queries is None:
-        console.print(f"top queries: {found.top_queries_note}")
-    else:
-        tq = Table(title="top queries by total time (pg_stat_statements)")
-        for col in ("total ms", "calls", "mean ms", "rows", "query"):
-            tq.add_column(col)
-        for t in found.top_queries:
-            tq.add_row(str(t.total_ms), str(t.calls), str(t.mean_ms), str(t.rows), t.query)
-        console.print(tq)
-    console.print("sessions: " + ", ".join(f"{s.application_name} {s.state} {s.sessions}" for s in found.sessions))
-    console.print(f"pool: OPS_DB_POOL_MIN={found.pool.min_size} OPS_DB_POOL_MAX={found.pool.max_size} "
-                  f"OPS_DB_POOL_TIMEOUT={found.pool.timeout_seconds:g}s")
+    render(found, console, exact=exact)
 
 
 # -- maintain ---------------------------------------------------------------------------

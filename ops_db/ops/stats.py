@@ -124,3 +124,80 @@ def collect(conn: psycopg.Connection[Any], *, exact: bool = False, top: int = 10
         sessions=tuple(sessions(conn)),
         pool=pool_settings(),
     )
+
+
+# -- output -----------------------------------------------------------------------------
+def _sections(found: Stats, exact: bool) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, rows) of every table `ops-db stats` shows, as text cells."""
+    from ops_db.ops.health import fmt
+
+    relations = []
+    for r in found.relations:
+        name = f"{r.schema_name}.{r.relation_name}"
+        rows = found.exact_rows.get(name, 0) if found.exact_rows is not None else r.estimated_rows
+        relations.append([name, r.kind, fmt(r.total_bytes, "bytes"), str(r.chunks or ""), f"{rows:,}"])
+    compression = [
+        [c.hypertable, str(c.total_chunks), str(c.compressed_chunks),
+         fmt(c.before_bytes, "bytes") if c.before_bytes else "-",
+         fmt(c.after_bytes, "bytes") if c.after_bytes else "-",
+         f"{c.ratio:.1f}x" if c.ratio else "-"]
+        for c in found.compression
+    ]
+    out = [
+        ("relations (trading, ops_internal)", ["relation", "kind", "size", "chunks", "rows" if exact else
+                                               "rows (estimate)"], relations),
+        ("compression per hypertable", ["hypertable", "chunks", "compressed", "before", "after", "ratio"],
+         compression),
+    ]
+    if found.top_queries is not None:
+        out.append(("top queries by total time (pg_stat_statements)", ["total ms", "calls", "mean ms", "rows", "query"],
+                    [[str(t.total_ms), str(t.calls), str(t.mean_ms), str(t.rows), t.query]
+                     for t in found.top_queries]))
+    return out
+
+
+def _footer(found: Stats) -> list[str]:
+    lines = [] if found.top_queries is not None else [f"top queries: {found.top_queries_note}"]
+    lines.append("sessions: " + ", ".join(f"{s.application_name} {s.state} {s.sessions}" for s in found.sessions))
+    lines.append(f"pool: OPS_DB_POOL_MIN={found.pool.min_size} OPS_DB_POOL_MAX={found.pool.max_size} "
+                 f"OPS_DB_POOL_TIMEOUT={found.pool.timeout_seconds:g}s")
+    return lines
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split())  # a tab or newline inside a name would break the columns
+
+
+def render(found: Stats, console: Any, *, exact: bool = False) -> None:
+    """Tables on a terminal; piped (not a terminal): tab-separated lines, so no name is ever cut.
+
+    ``console`` is a rich Console; its width matters only on a terminal, where names fold
+    onto a second line rather than being cut.
+    """
+    import sys
+
+    from rich.table import Table
+
+    if not console.is_terminal:
+        write = sys.stdout.write
+        for title, header, rows in _sections(found, exact):
+            write(f"# {title}\n" + "\t".join(header) + "\n")
+            for row in rows:
+                write("\t".join(_cell(c) for c in row) + "\n")
+            write("\n")
+        for line in _footer(found):
+            write(line + "\n")
+        sys.stdout.flush()
+        return
+    for title, header, rows in _sections(found, exact):
+        table = Table(title=title)
+        for i, col in enumerate(header):
+            folds = i == 0 or col == "query"  # names and query text fold onto more lines, never cut
+            widest = max((len(r[i]) for r in rows), default=len(col))
+            table.add_column(col, justify="left" if folds or col == "kind" else "right", overflow="fold",
+                             no_wrap=not folds, min_width=min(widest, 20) if i == 0 else None)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    for line in _footer(found):
+        console.print(line)

@@ -286,3 +286,138 @@ SELECT coalesce(nullif(application_name, ''), '(none)')::text AS application_nam
  WHERE datname = current_database()
  GROUP BY 1, 2
  ORDER BY 3 DESC, 1, 2
+
+-- name: health_set_timeouts
+-- This check's own statement and lock timeouts (milliseconds), for the current transaction only.
+SELECT set_config('statement_timeout', %(statement_ms)s, true),
+       set_config('lock_timeout', %(lock_ms)s, true)
+
+-- name: health_blockers
+-- Who blocks the sessions of this health run (its own pids, the first its main session, and the ops-db
+-- sessions of its user opened since that one, by the server's clock): blocker pid, who, state, query
+-- (truncated) and how long its transaction has run.
+SELECT w.pid AS waiter,
+       b.pid,
+       coalesce(nullif(b.application_name, ''), b.usename::text, '?') AS who,
+       coalesce(b.state, '?') AS state,
+       left(regexp_replace(coalesce(b.query, ''), '\s+', ' ', 'g'), 120) AS query,
+       coalesce(extract(epoch FROM now() - coalesce(b.xact_start, b.query_start, b.backend_start)), 0)::float8
+           AS seconds,
+       coalesce(w.wait_event_type || ':' || w.wait_event, '') AS wait_event
+  FROM pg_stat_activity w
+ CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS bp(pid)
+  JOIN pg_stat_activity b ON b.pid = bp.pid
+ WHERE w.pid = ANY (%(pids)s)
+    OR (w.application_name LIKE 'ops-db%%'
+        AND w.backend_start >= (SELECT backend_start FROM pg_stat_activity WHERE pid = %(pids)s[1])
+        AND w.usesysid = (SELECT usesysid FROM pg_stat_activity WHERE pid = pg_backend_pid()))
+ ORDER BY seconds DESC
+
+-- name: health_wait_event
+-- What a session of this health run waits on right now (empty when it does not wait).
+SELECT coalesce(wait_event_type || ':' || wait_event, '') AS wait_event
+  FROM pg_stat_activity WHERE pid = %(pid)s
+
+-- name: health_disabled_triggers
+-- User triggers that do not fire in normal sessions (disabled, or replica only) on trading tables and
+-- on the chunks of trading hypertables.
+SELECT coalesce(h.hypertable, n.nspname::text || '.' || c.relname::text) AS table_name,
+       n.nspname::text || '.' || c.relname::text AS relation,
+       t.tgname::text AS trigger_name,
+       t.tgenabled::text AS enabled
+  FROM pg_trigger t
+  JOIN pg_class c ON c.oid = t.tgrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN LATERAL (
+        SELECT ch.hypertable_schema::text || '.' || ch.hypertable_name::text AS hypertable
+          FROM timescaledb_information.chunks ch
+         WHERE ch.chunk_schema = n.nspname AND ch.chunk_name = c.relname) h ON true
+ WHERE NOT t.tgisinternal
+   AND t.tgenabled IN ('D', 'R')
+   AND (n.nspname = 'trading' OR h.hypertable LIKE 'trading.%')
+ ORDER BY 1, 3, 2
+
+-- name: health_lock_waits
+-- Sessions waiting on a heavyweight lock: how many, the longest wait (seconds) and who waits longest.
+SELECT count(DISTINCT l.pid) AS waiting,
+       coalesce(extract(epoch FROM now() - min(l.waitstart)), 0)::float8 AS seconds,
+       (array_agg('pid ' || l.pid || ' ' || coalesce(nullif(a.application_name, ''), a.usename::text, '?')
+                  || ' waits for ' || l.mode || ' on ' || coalesce(l.relation::regclass::text, l.locktype)
+                  || ', blocked by ' || array_to_string(pg_blocking_pids(l.pid), ',')
+                  ORDER BY l.waitstart))[1] AS who
+  FROM pg_locks l
+  LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE NOT l.granted AND l.pid <> pg_backend_pid() AND NOT l.pid = ANY (%(own)s)
+
+-- name: health_longest_transaction
+-- The oldest open transaction of any other client session: age (seconds), pid and who. Autovacuum is left
+-- out: its transactions do not hold back the xmin horizon of other vacuums, and long ones are normal.
+SELECT coalesce(extract(epoch FROM now() - xact_start), 0)::float8 AS seconds,
+       'pid ' || pid || ' ' || coalesce(nullif(application_name, ''), usename::text, '?') || ', ' || state
+           || ': ' || left(regexp_replace(coalesce(query, ''), '\s+', ' ', 'g'), 80) AS who
+  FROM pg_stat_activity
+ WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() AND NOT pid = ANY (%(own)s)
+   AND backend_type = 'client backend'
+ ORDER BY xact_start
+ LIMIT 1
+
+-- name: health_prepared_transactions
+-- Prepared (two-phase) transactions on the server: how many, the oldest's age (seconds) and its gid.
+SELECT count(*) AS n,
+       coalesce(extract(epoch FROM now() - min(prepared)), 0)::float8 AS seconds,
+       (array_agg(gid || ' in ' || database || ' by ' || owner ORDER BY prepared))[1] AS oldest,
+       current_setting('max_prepared_transactions')::int AS allowed
+  FROM pg_prepared_xacts
+
+-- name: health_replication_slots
+-- Replication slots: how many, how many inactive, the most WAL one retains, how many lost it.
+SELECT count(*) AS slots,
+       count(*) FILTER (WHERE NOT active) AS inactive,
+       coalesce(max(pg_wal_lsn_diff(
+           CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END,
+           restart_lsn)), 0)::float8 AS retained_bytes,
+       count(*) FILTER (WHERE wal_status = 'lost') AS lost,
+       string_agg(slot_name::text, ', ' ORDER BY slot_name) FILTER (WHERE NOT active) AS inactive_names
+  FROM pg_replication_slots
+
+-- name: health_wal_archiver
+-- The WAL archiver: archive_mode, failures, the last failure and success, and whether it fails now.
+SELECT current_setting('archive_mode') AS mode,
+       failed_count,
+       last_failed_time,
+       last_failed_wal,
+       last_archived_time,
+       (last_failed_time IS NOT NULL
+        AND (last_archived_time IS NULL OR last_failed_time > last_archived_time)) AS failing
+  FROM pg_stat_archiver
+
+-- name: health_sequence_usage
+-- Every sequence of trading/ops_internal (identity and serial columns included) with the share of its
+-- range used, most used first; a sequence owned by a smaller integer column counts up to that type's max.
+SELECT s.schemaname::text || '.' || s.sequencename::text AS sequence_name,
+       (100.0 * CASE WHEN s.increment_by > 0
+                     THEN (coalesce(s.last_value, s.start_value - s.increment_by)::numeric - s.min_value + 1)
+                          / (least(s.max_value, coalesce(col.type_max, s.max_value))::numeric - s.min_value + 1)
+                     ELSE (s.max_value::numeric - coalesce(s.last_value, s.start_value - s.increment_by) + 1)
+                          / (s.max_value::numeric - greatest(s.min_value, coalesce(-col.type_max - 1, s.min_value)) + 1)
+                END)::float8 AS used_percent
+  FROM pg_sequences s
+  LEFT JOIN LATERAL (
+        SELECT CASE a.atttypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647 END AS type_max
+          FROM pg_depend d
+          JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+         WHERE d.classid = 'pg_class'::regclass AND d.objid = format('%I.%I', s.schemaname, s.sequencename)::regclass
+           AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+         LIMIT 1) col ON true
+ WHERE s.schemaname IN ('trading', 'ops_internal')
+ ORDER BY used_percent DESC, 1
+
+-- name: health_invalid_indexes
+-- Indexes left invalid (a failed CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY), outside system schemas.
+SELECT i.indexrelid::regclass::text AS index_name, i.indrelid::regclass::text AS table_name
+  FROM pg_index i
+  JOIN pg_class c ON c.oid = i.indexrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE NOT i.indisvalid
+   AND n.nspname NOT IN ('pg_catalog', 'pg_toast', 'information_schema')
+ ORDER BY 1

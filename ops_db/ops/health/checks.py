@@ -1,18 +1,15 @@
-"""`ops-db health`: Nagios-style checks, each OK / WARNING / CRITICAL with its figure and threshold.
+"""The health checks: each takes a Context and returns one CheckResult.
 
-Every threshold has a default and an environment variable, ``OPS_DB_HEALTH_<CHECK>_WARN``
-and ``..._CRIT`` (durations accept s/m/h/d, sizes K/M/G/T). A check that cannot run is
-UNKNOWN with its reason; the overall status is the worst (CRITICAL > WARNING > UNKNOWN > OK).
+Each runs in its own transaction under the statement and lock timeouts the runner sets;
+a check that times out is reported by the runner, with what blocked it.
 """
 
 from __future__ import annotations
 
-import enum
-import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,122 +17,19 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from ops_db import db, settings
-from ops_db.errors import OpsDbError
-from ops_db.ops.backup import default_backup_dir, newest_complete_backup
+from ops_db.ops.backup import newest_complete_backup
+from ops_db.ops.health.model import CheckResult, Figure, Status, env_number, fmt, threshold, worst
 from ops_db.queries import q
-
-
-class Status(enum.IntEnum):
-    OK = 0
-    WARNING = 1
-    CRITICAL = 2
-    UNKNOWN = 3
-
-    @property
-    def severity(self) -> int:
-        """Order for "worst": UNKNOWN ranks between OK and WARNING."""
-        return {Status.OK: 0, Status.UNKNOWN: 1, Status.WARNING: 2, Status.CRITICAL: 3}[self]
-
-
-@dataclass(frozen=True)
-class Threshold:
-    warn: float
-    crit: float
-    unit: str  # ms | s | % | count | bytes
-
-    def grade(self, value: float) -> Status:
-        if value >= self.crit:
-            return Status.CRITICAL
-        if value >= self.warn:
-            return Status.WARNING
-        return Status.OK
-
-    def describe(self) -> str:
-        return f"warn {fmt(self.warn, self.unit)}, crit {fmt(self.crit, self.unit)}"
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    status: Status
-    summary: str
-    value: float | None = None
-    threshold: Threshold | None = None
-
-    @property
-    def line(self) -> str:
-        limits = f" ({self.threshold.describe()})" if self.threshold else ""
-        return f"{self.summary}{limits}"
-
-
-# Defaults: (warn, crit, unit). Units are those the output shows; env values may use suffixes.
-DEFAULTS: dict[str, tuple[float, float, str]] = {
-    "connection": (200, 1000, "ms"),
-    "job_failures": (1, 3, "count"),
-    "jobs_overdue": (1, 5, "count"),
-    "maintain_age": (3600, 6 * 3600, "s"),
-    "rollup_lag": (26 * 3600, 50 * 3600, "s"),
-    "compression": (1, 20, "count"),
-    "connections": (80, 95, "%"),
-    "long_queries": (300, 1800, "s"),
-    "idle_in_transaction": (300, 1800, "s"),
-    "replication": (60, 600, "s"),
-    "wraparound": (1_000_000_000, 1_500_000_000, "count"),
-    "dead_tuples": (20, 50, "%"),
-    "database_size": (200 * 2**30, 400 * 2**30, "bytes"),
-    "backup_age": (26 * 3600, 50 * 3600, "s"),
-}
-CHECK_NAMES = (
-    "connection", "migrations", "extension", "scheduler", "job_failures", "jobs_overdue", "maintain_age",
-    "rollup_lag", "compression", "connections", "long_queries", "idle_in_transaction", "replication",
-    "wraparound", "dead_tuples", "database_size", "backup_age",
-)
-_SUFFIX = {"s": 1, "m": 60, "h": 3600, "d": 86400, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
-_NUMBER = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smhdKMGT]?)[iB]*\s*$")
-
-
-def threshold(name: str) -> Threshold:
-    warn, crit, unit = DEFAULTS[name]
-    return Threshold(_env_number(f"OPS_DB_HEALTH_{name.upper()}_WARN", warn),
-                     _env_number(f"OPS_DB_HEALTH_{name.upper()}_CRIT", crit), unit)
-
-
-def _env_number(var: str, default: float) -> float:
-    raw = os.environ.get(var)
-    if not raw:
-        return default
-    m = _NUMBER.match(raw)
-    if not m:
-        raise OpsDbError(f"{var}={raw!r} is not a number (suffixes: s m h d for time, K M G T for sizes)")
-    return float(m[1]) * _SUFFIX.get(m[2], 1)
-
-
-def fmt(value: float, unit: str) -> str:
-    if unit == "s":
-        for size, label in ((86400, "d"), (3600, "h"), (60, "min")):
-            if value >= size:
-                return f"{value / size:.1f} {label}"
-        return f"{value:.0f} s"
-    if unit == "bytes":
-        for size, label in ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
-            if value >= size:
-                return f"{value / size:.1f} {label}"
-        return f"{value:.0f} B"
-    if unit == "ms":
-        return f"{value:.1f} ms"
-    if unit == "%":
-        return f"{value:.1f}%"
-    return f"{value:,.0f}"
 
 
 # -- the checks ---------------------------------------------------------------------------
 @dataclass
 class Context:
     conn: psycopg.Connection[Any]
-    conninfo: str
+    conninfo: str  # for checks that open their own connection: carries the current timeouts
     edition: str
     backup_dir: Path
+    own_pids: list[int] = field(default_factory=list)  # this run's sessions, left out of session checks
 
 
 def _graded(name: str, value: float, text: str) -> CheckResult:
@@ -210,7 +104,7 @@ def job_states(conn: psycopg.Connection[Any]) -> list[JobState]:
 
 
 def job_grace() -> timedelta:
-    return timedelta(seconds=_env_number("OPS_DB_JOB_OVERDUE_GRACE", 300))
+    return timedelta(seconds=env_number("OPS_DB_JOB_OVERDUE_GRACE", 300))
 
 
 def check_scheduler(ctx: Context) -> CheckResult:
@@ -270,17 +164,17 @@ def check_rollup_lag(ctx: Context) -> CheckResult:
     if not lagging:
         text = f"{len(statuses)} rollup(s), none refreshed yet" if statuses else "no rollups"
         return CheckResult("rollup_lag", Status.OK, text, 0, threshold("rollup_lag"))
-    worst, name = max(lagging)
-    text = f"worst lag {fmt(worst, 's')} ({name}) of {len(statuses)} rollup(s)"
+    lag, name = max(lagging)
+    text = f"worst lag {fmt(lag, 's')} ({name}) of {len(statuses)} rollup(s)"
     if never:
         text += f"; not refreshed yet: {', '.join(never[:5])}"
-    return _graded("rollup_lag", worst, text)
+    return _graded("rollup_lag", lag, text)
 
 
 def check_compression(ctx: Context) -> CheckResult:
     if ctx.edition != "timescale":
         return CheckResult("compression", Status.OK, "compression is unavailable on the apache edition")
-    grace = timedelta(seconds=_env_number("OPS_DB_HEALTH_COMPRESSION_GRACE", 86400))
+    grace = timedelta(seconds=env_number("OPS_DB_HEALTH_COMPRESSION_GRACE", 86400))
     row = ctx.conn.execute(q("uncompressed_old_chunks"), {"grace": grace}).fetchone()
     assert row is not None
     n, where = int(row[0]), str(row[1])
@@ -333,7 +227,7 @@ def check_wraparound(ctx: Context) -> CheckResult:
 
 
 def check_dead_tuples(ctx: Context) -> CheckResult:
-    min_rows = int(_env_number("OPS_DB_HEALTH_DEAD_TUPLES_MIN_ROWS", 10_000))
+    min_rows = int(env_number("OPS_DB_HEALTH_DEAD_TUPLES_MIN_ROWS", 10_000))
     row = ctx.conn.execute(q("worst_dead_tuples"), {"min_rows": min_rows}).fetchone()
     if row is None:
         return CheckResult("dead_tuples", Status.OK, f"no table with {min_rows:,}+ rows", 0, threshold("dead_tuples"))
@@ -363,10 +257,149 @@ def check_backup_age(ctx: Context) -> CheckResult:
                        age, th)
 
 
+# The triggers the order workflow and the audit trail rest on; any disabled trigger on their
+# tables is CRITICAL (the match is by table: a renamed or added trigger counts the same).
+LEDGER_TABLES = ("trading.staged_orders", "trading.order_events", "trading.executions")
+LEDGER_TRIGGERS = ("staged_orders_guard", "staged_orders_audit", "order_events_append_only", "executions_apply_fill")
+
+
+@dataclass(frozen=True)
+class DisabledTrigger:
+    table_name: str  # the trading table (for a chunk: its hypertable)
+    relation: str  # the relation the trigger is on (the table itself, or a chunk)
+    trigger_name: str
+    enabled: str  # pg_trigger.tgenabled: D disabled, R replica only
+
+    @property
+    def label(self) -> str:
+        where = self.table_name if self.relation == self.table_name else f"{self.table_name} (chunk {self.relation})"
+        state = "disabled" if self.enabled == "D" else "fires on replicas only"
+        return f"{self.trigger_name} on {where} {state}"
+
+
+def check_triggers_disabled(ctx: Context) -> CheckResult:
+    with ctx.conn.cursor(row_factory=class_row(DisabledTrigger)) as cur:
+        found = cur.execute(q("health_disabled_triggers")).fetchall()
+    th = threshold("triggers_disabled")
+    ledger = [t for t in found if t.table_name in LEDGER_TABLES or t.trigger_name in LEDGER_TRIGGERS]
+    status = th.grade(len(found))
+    if found:
+        status = worst(status, Status.WARNING)  # any disabled user trigger on a trading table
+    if ledger:
+        status = Status.CRITICAL
+    text = f"{len(found)} disabled trigger(s) on trading tables"
+    if ledger:
+        text += f", {len(ledger)} guarding orders, fills or the audit trail"
+    if found:
+        shown = ledger + [t for t in found if t not in ledger]
+        text += ": " + "; ".join(t.label for t in shown[:6]) + ("; ..." if len(shown) > 6 else "")
+    return CheckResult("triggers_disabled", status, text, len(found), th)
+
+
+def check_lock_waits(ctx: Context) -> CheckResult:
+    row = ctx.conn.execute(q("health_lock_waits"), {"own": ctx.own_pids}).fetchone()
+    assert row is not None
+    waiting, seconds, who = int(row[0]), float(row[1]), str(row[2] or "")
+    th = threshold("lock_waits")
+    text = f"{waiting} session(s) waiting on locks"
+    if waiting:
+        text += f", longest {fmt(seconds, 's')} ({who})"
+    return CheckResult("lock_waits", th.grade(seconds), text, seconds, th,
+                       (Figure("lock_waiting_sessions", waiting, "count"),))
+
+
+def check_long_transaction(ctx: Context) -> CheckResult:
+    row = ctx.conn.execute(q("health_longest_transaction"), {"own": ctx.own_pids}).fetchone()
+    seconds, who = (float(row[0]), str(row[1] or "")) if row else (0.0, "")
+    th = threshold("long_transaction")
+    text = f"longest open transaction {fmt(seconds, 's')} ({who})" if who else "no other open transaction"
+    return CheckResult("long_transaction", th.grade(seconds), text, seconds, th)
+
+
+def check_prepared_transactions(ctx: Context) -> CheckResult:
+    row = ctx.conn.execute(q("health_prepared_transactions")).fetchone()
+    assert row is not None
+    count, seconds, gid, allowed = int(row[0]), float(row[1]), str(row[2] or ""), int(row[3])
+    th = threshold("prepared_transactions")
+    if count == 0:
+        text = "no prepared transactions" + ("" if allowed else " (max_prepared_transactions = 0)")
+    else:
+        text = (f"{count} prepared transaction(s), oldest {fmt(seconds, 's')} ({gid}): "
+                "COMMIT PREPARED or ROLLBACK PREPARED it")
+    return CheckResult("prepared_transactions", th.grade(seconds), text, seconds, th,
+                       (Figure("prepared_transactions", count, "count"),))
+
+
+def check_replication_slots(ctx: Context) -> CheckResult:
+    row = ctx.conn.execute(q("health_replication_slots")).fetchone()
+    assert row is not None
+    slots, inactive, retained, lost, names = int(row[0]), int(row[1]), float(row[2]), int(row[3]), str(row[4] or "")
+    th = threshold("replication_slots")
+    figures = (Figure("replication_slots_inactive", inactive, "count"), Figure("replication_slots", slots, "count"))
+    if slots == 0:
+        return CheckResult("replication_slots", Status.OK, "no replication slots", 0, th, figures)
+    status = th.grade(retained)
+    if inactive:
+        status = worst(status, Status.WARNING)  # an inactive slot keeps WAL until it is dropped
+    if lost:
+        status = Status.CRITICAL
+    text = f"{slots} slot(s), {inactive} inactive, most WAL retained {fmt(retained, 'bytes')}"
+    if lost:
+        text += f", {lost} lost their WAL"
+    if names:
+        text += f" (inactive: {names})"
+    return CheckResult("replication_slots", status, text, retained, th, figures)
+
+
+def check_wal_archiver(ctx: Context) -> CheckResult:
+    row = ctx.conn.execute(q("health_wal_archiver")).fetchone()
+    assert row is not None
+    mode, failed, last_failed_at, last_failed_wal, last_archived_at, failing = row
+    th = threshold("wal_archiver")
+    total = Figure("wal_archive_failures_since_reset", int(failed), "count")
+    if mode == "off":
+        return CheckResult("wal_archiver", Status.OK, "WAL archiving is off (archive_mode = off)", 0, th, (total,))
+    since = int(failed) if failing else 0
+    if failing:
+        text = (f"archiving is failing: {failed} failure(s) since the statistics reset, last at "
+                f"{last_failed_at:%Y-%m-%d %H:%M:%S %Z} ({last_failed_wal}); last success "
+                + (f"{last_archived_at:%Y-%m-%d %H:%M:%S %Z}" if last_archived_at else "never"))
+        status = worst(th.grade(since), Status.WARNING)
+    else:
+        text = "archiving works" + (f", last WAL archived {last_archived_at:%Y-%m-%d %H:%M:%S %Z}"
+                                    if last_archived_at else ", nothing archived yet")
+        status = Status.OK
+    return CheckResult("wal_archiver", status, text, since, th, (total,))
+
+
+def check_sequences(ctx: Context) -> CheckResult:
+    rows = ctx.conn.execute(q("health_sequence_usage")).fetchall()
+    th = threshold("sequences")
+    if not rows:
+        return CheckResult("sequences", Status.OK, "no sequences in trading or ops_internal", 0, th)
+    pct, name = float(rows[0][1]), str(rows[0][0])
+    over = [f"{r[0]} {float(r[1]):.1f}%" for r in rows if float(r[1]) >= th.warn]
+    text = f"most used of {len(rows)} sequence(s): {name} at {pct:.2f}% of its range"
+    if over:
+        text += "; over warn: " + ", ".join(over[:5])
+    return CheckResult("sequences", th.grade(pct), text, pct, th)
+
+
+def check_invalid_indexes(ctx: Context) -> CheckResult:
+    rows = ctx.conn.execute(q("health_invalid_indexes")).fetchall()
+    th = threshold("invalid_indexes")
+    text = f"{len(rows)} invalid index(es)"
+    if rows:
+        text += " (a failed CREATE INDEX CONCURRENTLY or REINDEX; drop and rebuild): " + ", ".join(
+            f"{r[0]} on {r[1]}" for r in rows[:5])
+    return CheckResult("invalid_indexes", th.grade(len(rows)), text, len(rows), th)
+
+
 CHECKS: dict[str, Callable[[Context], CheckResult]] = {
     "connection": check_connection,
     "migrations": check_migrations,
     "extension": check_extension,
+    "triggers_disabled": check_triggers_disabled,
     "scheduler": check_scheduler,
     "job_failures": check_job_failures,
     "jobs_overdue": check_jobs_overdue,
@@ -374,139 +407,21 @@ CHECKS: dict[str, Callable[[Context], CheckResult]] = {
     "rollup_lag": check_rollup_lag,
     "compression": check_compression,
     "connections": check_connections,
+    "lock_waits": check_lock_waits,
     "long_queries": check_long_queries,
     "idle_in_transaction": check_idle_in_transaction,
+    "long_transaction": check_long_transaction,
+    "prepared_transactions": check_prepared_transactions,
     "replication": check_replication,
+    "replication_slots": check_replication_slots,
+    "wal_archiver": check_wal_archiver,
     "wraparound": check_wraparound,
+    "sequences": check_sequences,
+    "invalid_indexes": check_invalid_indexes,
     "dead_tuples": check_dead_tuples,
     "database_size": check_database_size,
     "backup_age": check_backup_age,
 }
+CHECK_NAMES = tuple(CHECKS)
 TIMESCALE_ONLY = {"scheduler", "job_failures", "jobs_overdue"}
 APACHE_ONLY = {"maintain_age"}
-
-
-@dataclass(frozen=True)
-class HealthReport:
-    database: str
-    edition: str
-    results: tuple[CheckResult, ...]
-
-    @property
-    def status(self) -> Status:
-        return max((r.status for r in self.results), key=lambda s: s.severity, default=Status.UNKNOWN)
-
-
-def run_checks(explicit_url: str | None, only: set[str] | None = None, skip: set[str] | None = None) -> HealthReport:
-    """Every applicable check; never raises for a check's failure (that is UNKNOWN or CRITICAL)."""
-    wanted = set(only or CHECK_NAMES) - set(skip or ())
-    unknown = wanted - set(CHECK_NAMES)
-    if unknown:
-        raise OpsDbError(f"unknown check(s) {', '.join(sorted(unknown))}; known: {', '.join(CHECK_NAMES)}")
-    try:
-        source = settings.resolve(explicit_url)
-    except OpsDbError as exc:
-        return HealthReport("?", "?", (CheckResult("connection", Status.UNKNOWN, str(exc)),))
-    started = time.perf_counter()
-    try:
-        conn = db.connect(source.conninfo, autocommit=True)
-    except OpsDbError as exc:  # down: one line, no traceback (libpq's text never holds the password)
-        return HealthReport("?", "?", (CheckResult("connection", Status.CRITICAL, " ".join(str(exc).split())),))
-    with conn:
-        connect_ms = (time.perf_counter() - started) * 1000
-        try:
-            row = conn.execute(q("server_facts")).fetchone()
-        except psycopg.Error as exc:  # e.g. the connection dropped right away
-            reason = " ".join(str(exc).split()) or type(exc).__name__
-            return HealthReport("?", "?", (CheckResult("connection", Status.CRITICAL, reason),))
-        assert row is not None
-        edition, database = str(row[2]), str(row[3])
-        ctx = Context(conn, source.conninfo, edition, default_backup_dir())
-        results = []
-        for name in CHECK_NAMES:
-            if name not in wanted or (name in TIMESCALE_ONLY and edition != "timescale"):
-                continue
-            if name in APACHE_ONLY and edition != "apache":
-                continue
-            results.append(_run_one(name, ctx, connect_ms))
-    return HealthReport(database, edition, tuple(results))
-
-
-def _run_one(name: str, ctx: Context, connect_ms: float) -> CheckResult:
-    try:
-        result = CHECKS[name](ctx)
-    except Exception as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return CheckResult(name, Status.UNKNOWN, f"check failed: {reason}")
-    if name == "connection":
-        return CheckResult(name, result.status, f"connected in {connect_ms:.1f} ms, {result.summary}",
-                           result.value, result.threshold)
-    return result
-
-
-# -- output ------------------------------------------------------------------------------
-def as_text(report: HealthReport) -> str:
-    counts = {s: sum(1 for r in report.results if r.status == s) for s in Status}
-    parts = [f"{n} {s.name.lower()}" for s, n in counts.items() if n]
-    if len(report.results) == 1 and report.results[0].name == "connection" and report.status != Status.OK:
-        return f"OPS-DB {report.status.name}: {report.results[0].line}"
-    lines = [f"OPS-DB {report.status.name}: {report.database} ({report.edition} edition): {', '.join(parts)}"]
-    lines += [f"{r.status.name:<9}{r.name:<21}{r.line}" for r in report.results]
-    return "\n".join(lines)
-
-
-def as_json(report: HealthReport) -> dict[str, Any]:
-    return {
-        "status": report.status.name,
-        "exit_code": int(report.status),
-        "database": report.database,
-        "edition": report.edition,
-        "checks": [
-            {
-                "name": r.name,
-                "status": r.status.name,
-                "summary": r.summary,
-                "value": r.value,
-                "unit": r.threshold.unit if r.threshold else None,
-                "warn": r.threshold.warn if r.threshold else None,
-                "crit": r.threshold.crit if r.threshold else None,
-            }
-            for r in report.results
-        ],
-    }
-
-
-_UNIT_SCALE = {"ms": (0.001, "seconds"), "s": (1.0, "seconds"), "%": (0.01, "ratio"),
-               "bytes": (1.0, "bytes"), "count": (1.0, "count")}
-
-
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def as_openmetrics(report: HealthReport) -> str:
-    """OpenMetrics text: per-check status, figure and thresholds in base units, then # EOF."""
-    db_label = f'database="{_label(report.database)}"'
-    out = [
-        "# TYPE ops_db_health_status gauge",
-        "# HELP ops_db_health_status Overall status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
-        f"ops_db_health_status{{{db_label}}} {int(report.status)}",
-        "# TYPE ops_db_health_check_status gauge",
-        "# HELP ops_db_health_check_status Check status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
-    ]
-    out += [f'ops_db_health_check_status{{{db_label},check="{r.name}"}} {int(r.status)}' for r in report.results]
-    picks: tuple[tuple[str, Callable[[CheckResult], float | None], str], ...] = (
-        ("value", lambda r: r.value, "The figure the check measured, in base units (see unit label)."),
-        ("warn_threshold", lambda r: r.threshold.warn if r.threshold else None, "The WARNING threshold."),
-        ("crit_threshold", lambda r: r.threshold.crit if r.threshold else None, "The CRITICAL threshold."),
-    )
-    for metric, pick, help_text in picks:
-        out += [f"# TYPE ops_db_health_check_{metric} gauge", f"# HELP ops_db_health_check_{metric} {help_text}"]
-        for r in report.results:
-            raw = pick(r)
-            if raw is None or r.threshold is None:
-                continue
-            scale, unit = _UNIT_SCALE[r.threshold.unit]
-            out.append(f'ops_db_health_check_{metric}{{{db_label},check="{r.name}",unit="{unit}"}} {raw * scale:g}')
-    out.append("# EOF")
-    return "\n".join(out) + "\n"
