@@ -1,6 +1,11 @@
 """ops-db: the trading team's operational database on PostgreSQL + TimescaleDB."""
 
+from ops_db import validate
 from ops_db.errors import OpsDbError
 
 __all__ = ["OpsDbError"]
 __version__ = "0.1.0"
+
+# Every public function of the application API gets the one contract for bad input
+# (ops_db/validate.py): checked arguments, a savepoint, ops_db errors only.
+validate.enforce()
