@@ -1,5 +1,6 @@
 """ops-db: the trading team's operational database on PostgreSQL + TimescaleDB."""
 
+import ops_db.checks  # noqa: F401  (registers the messages of migration 0540's checks)
 from ops_db import validate
 from ops_db.errors import OpsDbError
 
