@@ -294,7 +294,7 @@ _EXTRA: dict[type, Checker] = {
     str: lambda value: _text(typing.cast(str, value)),
     datetime: lambda value: _aware(typing.cast(datetime, value)),
     int: _number,
-    float: _number,
+    float: _finite,  # a float parameter (a timeout) is no database numeric
     Decimal: _number,
 }
 _LEAVES = (str, int, float, Decimal, bool, bytes, datetime, date, time, timedelta)
@@ -429,7 +429,9 @@ def contract(func: F) -> F:
         arguments = _arguments(sig, args, kwargs)
         check_arguments(sig, arguments)
         conn = arguments.get("conn")
-        if streaming or not isinstance(conn, psycopg.Connection):
+        if sig.conn_index is not None and not isinstance(conn, psycopg.Connection):
+            raise ValidationError(f"conn must be a psycopg connection, not {type(conn).__name__}")
+        if streaming or conn is None:
             return func(*args, **kwargs)
         if batched:
             with _mapped():
