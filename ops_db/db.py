@@ -33,23 +33,35 @@ def connect(conninfo: str | None = None, *, autocommit: bool = False) -> psycopg
         ) from None
 
 
-def create_pool(conninfo: str | None = None, *, open_wait: bool = True) -> ConnectionPool:
-    """A pool sized by OPS_DB_POOL_MIN / OPS_DB_POOL_MAX (defaults 1 and 10)."""
+def create_pool(conninfo: str | None = None, *, open_wait: bool = True, timeout: float | None = None) -> ConnectionPool:
+    """A pool sized by OPS_DB_POOL_MIN / OPS_DB_POOL_MAX (defaults 1 and 10).
+
+    Every connection is checked (one empty round trip) before it is handed out, so a backend the
+    server terminated, or a connection a failover cut, costs a reconnect instead of a failed call.
+    A caller waits at most ``timeout`` (OPS_DB_POOL_TIMEOUT, 10 s) for a connection; past that,
+    the server is unreachable and the call raises DatabaseUnavailable.
+    """
     target = conninfo if conninfo is not None else settings.resolve().conninfo
     min_size = settings.env_int("OPS_DB_POOL_MIN", 1)
     max_size = settings.env_int("OPS_DB_POOL_MAX", 10, minimum=1)
+    wait = timeout if timeout is not None else settings.env_float("OPS_DB_POOL_TIMEOUT", 10.0)
     pool = ConnectionPool(
         target,
         min_size=min(min_size, max_size),
         max_size=max_size,
-        kwargs={"application_name": APPLICATION_NAME},
+        kwargs={
+            "application_name": APPLICATION_NAME,
+            "connect_timeout": settings.env_int("OPS_DB_CONNECT_TIMEOUT", 10, minimum=1),
+        },
+        check=ConnectionPool.check_connection,
+        timeout=wait,
         open=False,
         name="ops-db",
     )
     pool.open(wait=False)
     if open_wait:
         try:
-            pool.wait(timeout=settings.env_float("OPS_DB_POOL_TIMEOUT", 10.0))
+            pool.wait(timeout=wait)
         except Exception:
             pool.close()
             raise DatabaseUnavailable(f"pool could not connect to {settings.redact(target)}") from None

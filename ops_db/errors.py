@@ -93,6 +93,13 @@ class BackupError(OpsDbError):
     """A backup could not be verified or restored."""
 
 
+class RetryableConflict(OpsDbError):
+    """A deadlock, a serialization failure or a lock not obtained: nothing was written, and the
+    same call may simply be tried again (``retryable`` says so to generic retry loops)."""
+
+    retryable: ClassVar[bool] = True
+
+
 # SQLSTATEs raised by our own PL/pgSQL (RAISE ... USING ERRCODE = 'OPS01').
 SQLSTATE_INVALID_TRANSITION = "OPS01"
 SQLSTATE_OVERFILL = "OPS02"
@@ -111,6 +118,12 @@ _BY_SQLSTATE: dict[str, type[OpsDbError]] = {
     SQLSTATE_SELF_APPROVAL: SelfApproval,
     SQLSTATE_DUPLICATE_ORDER: DuplicateOrder,
 }
+
+# Conflicts with a concurrent transaction: deadlock_detected, serialization_failure, lock_not_available.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+# The server went away under the connection: admin_shutdown, crash_shutdown, cannot_connect_now,
+# and class 08 (connection exceptions).
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 
 # Constraint name -> (exception class, message a trader understands). Schema modules
 # register their constraints here so that a violation reads as a sentence, not SQL.
@@ -134,11 +147,19 @@ def translate(exc: psycopg.Error) -> OpsDbError:
     detail = f" ({diag.message_detail})" if diag.message_detail else ""
     if sqlstate in _BY_SQLSTATE:
         return _BY_SQLSTATE[sqlstate](primary + detail)
+    if sqlstate in RETRYABLE_SQLSTATES:
+        return RetryableConflict(f"{primary}: nothing was written, try again")
+    if sqlstate in _UNAVAILABLE_SQLSTATES or sqlstate.startswith("08"):
+        return DatabaseUnavailable(primary)
     if isinstance(exc, pg.UniqueViolation):
         return ValidationError(f"duplicate value violates {constraint or 'a unique key'}{detail}")
     if isinstance(exc, pg.IntegrityError | pg.DataError):
-        where = f" ({constraint})" if constraint else ""
-        return ValidationError(f"{primary}{where}{detail}")
+        # Data errors (numeric overflow, bad text, untranslatable characters, datetime overflow,
+        # too long for the column) name the column when the server knows it.
+        where = ", ".join(
+            part for part in (diag.column_name and f"column {diag.column_name}", constraint) if part
+        )
+        return ValidationError(f"{primary}{f' ({where})' if where else ''}{detail}")
     if isinstance(exc, pg.InsufficientPrivilege):
         return PermissionDenied(primary)
     if isinstance(exc, psycopg.OperationalError) and not sqlstate:
