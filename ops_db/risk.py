@@ -344,6 +344,30 @@ def deactivate_kill_switch(conn: psycopg.Connection[Any], reason: str, actor: st
     return _set_kill_switch(conn, False, reason, actor)
 
 
+@dataclass(frozen=True)
+class KillSwitchBlocker:
+    """A session a halt waits for: it staged, approved or submitted under the old state, still open."""
+
+    pid: int
+    login_role: str | None
+    application_name: str | None
+    state: str | None
+    transaction_seconds: float | None
+
+
+def kill_switch_blockers(conn: psycopg.Connection[Any]) -> list[KillSwitchBlocker]:
+    """The sessions a halt is waiting for, oldest transaction first."""
+    with wrap_errors(), conn.cursor(row_factory=class_row(KillSwitchBlocker)) as cur:
+        return cur.execute(q("kill_switch_blockers")).fetchall()
+
+
+def terminate_session(conn: psycopg.Connection[Any], pid: int) -> bool:
+    """End a session (its transaction rolls back); needs superuser or pg_signal_backend."""
+    with wrap_errors():
+        row = conn.execute(q("terminate_session"), {"pid": pid}).fetchone()
+    return bool(row and row[0])
+
+
 def kill_switch_state(conn: psycopg.Connection[Any]) -> KillSwitchState:
     with wrap_errors(), conn.cursor(row_factory=class_row(KillSwitchState)) as cur:
         row = cur.execute(q("kill_switch_state")).fetchone()

@@ -46,3 +46,32 @@ def test_expire_orders_and_positions(fresh_db: str, capsys: pytest.CaptureFixtur
         assert orders.get_order(conn, due.id).status == "expired"
     assert main(["positions", "--url", fresh_db]) == 0
     assert "AAPL" in capsys.readouterr().out
+
+
+def test_kill_switch_on_is_bounded_behind_an_open_transaction(
+    fresh_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A client that staged an order and keeps its transaction open cannot make a halt hang."""
+    with psycopg.connect(fresh_db) as setup:
+        s = strategy(setup)
+        setup.commit()
+    with psycopg.connect(fresh_db, application_name="stuck-app") as stuck:
+        stage(stuck, s.id)  # holds the kill switch state FOR SHARE until it ends
+        pid = stuck.info.backend_pid
+        started = datetime.now(UTC)
+        assert main(["kill-switch", "on", "--reason", "halt", "--actor", "ops", "--url", fresh_db]) == 7
+        waited = datetime.now(UTC) - started
+        err = capsys.readouterr().err
+        assert f"pid {pid}" in err and "stuck-app" in err and "NOT switched" in err
+        assert waited < timedelta(seconds=60)  # bounded, not a benchmark: the function's lock_timeout is 10 s
+        with psycopg.connect(fresh_db) as check:
+            assert check.execute("SELECT trading.kill_switch_active()").fetchone() == (False,)
+        assert main(["kill-switch", "on", "--reason", "halt", "--actor", "ops", "--terminate-blockers",
+                     "--url", fresh_db]) == 0
+        assert f"ended pid {pid}" in capsys.readouterr().out
+        with pytest.raises(psycopg.OperationalError):
+            stuck.execute("SELECT 1")
+    with psycopg.connect(fresh_db) as check:
+        assert check.execute("SELECT trading.kill_switch_active()").fetchone() == (True,)
+        # the stuck transaction rolled back: its order never existed
+        assert check.execute("SELECT count(*) FROM trading.staged_orders").fetchone() == (0,)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ops_db.cli.app import UrlOption, app, conninfo, console, flag, print_json, sub_app
+from ops_db.errors import OpsDbError, RetryableConflict
 
 kill_app = sub_app("The kill switch: while on, the database refuses new orders, approvals and submissions.")
 app.add_typer(kill_app, name="kill-switch")
@@ -52,25 +53,74 @@ def kill_status(url: UrlOption = None, json_out: StatusJson = False) -> None:
         console.print(f"kill switch off since {state.changed_at:%Y-%m-%d %H:%M:%S %Z} by {state.actor}: {state.reason}")
 
 
-@kill_app.command("on")
-def kill_on(reason: OnReason, actor: OnActor = None, url: UrlOption = None) -> None:
-    """Halt trading: no new orders, approvals or submissions. Cancels and fills still go through."""
+TerminateBlockers = Annotated[
+    bool,
+    flag(
+        "--terminate-blockers",
+        "OPS_DB_KILL_SWITCH_ON_TERMINATE_BLOCKERS",
+        "End the open transactions the halt waits for (their orders roll back), then halt.",
+    ),
+]
+
+
+class KillSwitchBlocked(OpsDbError):
+    """The halt waited its bound (10 s) behind open transactions that staged or submitted orders."""
+
+    exit_code = 7
+
+
+def _blocked(blockers: list[Any]) -> KillSwitchBlocked:
+    named = "; ".join(
+        f"pid {b.pid} ({b.login_role or '?'}"
+        + (f", {b.application_name}" if b.application_name else "")
+        + f", {b.state or '?'}"
+        + (f", transaction open {b.transaction_seconds:.0f} s" if b.transaction_seconds is not None else "")
+        + ")"
+        for b in blockers
+    )
+    return KillSwitchBlocked(
+        "kill switch NOT switched: it waited 10 s behind open transaction(s) that staged, approved or "
+        f"submitted orders: {named or 'they ended meanwhile: run it again'}; "
+        "end them (--terminate-blockers) or have them commit"
+    )
+
+
+def _switch(url: str | None, active: bool, reason: str, actor: str, terminate: bool) -> Any:
     from ops_db import db, risk
 
-    with db.connect(conninfo(url)) as conn:
-        state = risk.activate_kill_switch(conn, reason, _actor(actor))
-        conn.commit()
+    change = risk.activate_kill_switch if active else risk.deactivate_kill_switch
+    with db.connect(conninfo(url), autocommit=True) as conn:
+        try:
+            return change(conn, reason, actor)
+        except RetryableConflict:
+            blockers = risk.kill_switch_blockers(conn)
+            if not (terminate and blockers):
+                raise _blocked(blockers) from None
+        for blocker in blockers:
+            risk.terminate_session(conn, blocker.pid)
+            console.print(f"ended pid {blocker.pid} ({blocker.login_role or '?'}): its transaction rolled back")
+        try:
+            return change(conn, reason, actor)
+        except RetryableConflict:
+            raise _blocked(risk.kill_switch_blockers(conn)) from None
+
+
+@kill_app.command("on")
+def kill_on(
+    reason: OnReason, actor: OnActor = None, url: UrlOption = None, terminate_blockers: TerminateBlockers = False
+) -> None:
+    """Halt trading: no new orders, approvals or submissions. Cancels and fills still go through.
+
+    Waits at most 10 s for transactions that staged or submitted orders under the old state;
+    exit 7 naming them when they do not end."""
+    state = _switch(url, True, reason, _actor(actor), terminate_blockers)
     console.print(f"kill switch ON by {state.actor}: {state.reason}")
 
 
 @kill_app.command("off")
 def kill_off(reason: OffReason, actor: OffActor = None, url: UrlOption = None) -> None:
     """Resume trading."""
-    from ops_db import db, risk
-
-    with db.connect(conninfo(url)) as conn:
-        state = risk.deactivate_kill_switch(conn, reason, _actor(actor))
-        conn.commit()
+    state = _switch(url, False, reason, _actor(actor), False)
     console.print(f"kill switch off by {state.actor}: {state.reason}")
 
 

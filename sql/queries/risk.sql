@@ -129,3 +129,18 @@ SELECT active, reason, actor, changed_at
 -- name: kill_switch_state
 -- The kill switch now (the state row).
 SELECT active, reason, actor, changed_at FROM trading.kill_switch_state
+
+-- name: kill_switch_blockers
+-- Sessions holding the kill switch state (FOR SHARE: they staged, approved or submitted under
+-- it and have not ended), which a halt waits for; the oldest transaction first.
+SELECT a.pid, a.usename::text AS login_role, a.application_name, a.state,
+       extract(epoch FROM clock_timestamp() - a.xact_start)::float8 AS transaction_seconds
+  FROM pg_locks l
+  JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE l.locktype = 'relation' AND l.relation = 'trading.kill_switch_state'::regclass
+   AND l.mode = 'RowShareLock' AND l.granted AND l.pid <> pg_backend_pid()
+ ORDER BY a.xact_start, a.pid
+
+-- name: terminate_session
+-- End one session (its transaction rolls back); needs superuser or pg_signal_backend.
+SELECT pg_terminate_backend(%(pid)s::integer)
