@@ -55,7 +55,8 @@ READS = {
     "portfolio_history", "latest_portfolio_snapshot", "get_strategy", "strategy_by_name",
     "list_strategies", "unresolved_alerts", "unresolved_reconciliation_issues", "daily_stats",
     "today_pnl", "order_to_trade_ratio", "kill_switch_state", "rollup_status", "recent_signals",
-    "server_facts", "order_updates",
+    "server_facts", "order_updates", "order_ids_of", "read_update", "kill_switch_blockers",
+    "terminate_session",
 }
 # Parameters that must be positive (zero and negative refused).
 POSITIVE = {
@@ -203,8 +204,8 @@ def baselines(w: World) -> dict[str, dict[str, Any]]:
                                "since": day, "until": NOW + timedelta(minutes=1), "limit": 10},
         "orders.order_events": {"order_id": w.staged},
         "orders.order_executions": {"order_id": w.submitted},
-        "orders.parse_update": {"payload": '{"order_id": 1, "client_order_id": "c", "event_id": 2, "event": "x",'
-                                           ' "symbol": "AAPL", "from": null, "to": "staged", "filled_quantity": 0}'},
+        "orders.order_ids_of": {"payload": '{"order_id": 1, "event_id": 2}'},
+        "orders.read_update": {"order_id": w.staged, "event_id": 1},
         "orders.order_updates": {"timeout": 0.01, "stop_after": 1},
         "positions.open_positions": {},
         "positions.position_by_symbol": {"symbol": "AAPL"},
@@ -238,6 +239,8 @@ def baselines(w: World) -> dict[str, dict[str, Any]]:
         "risk.activate_kill_switch": {"reason": "test halt", "actor": "alice"},
         "risk.deactivate_kill_switch": {"reason": "test resume", "actor": "alice"},
         "risk.kill_switch_state": {},
+        "risk.kill_switch_blockers": {},
+        "risk.terminate_session": {"pid": 0},  # no such backend: the server answers false
         "rollups.refresh_rollups": {"dry_run": True},
         "rollups.apply_retention": {"dry_run": True},
         "rollups.rollup_status": {},
