@@ -138,8 +138,11 @@ BEGIN
     IF ops_internal.timescaledb_edition() = 'timescale' THEN
         RETURN;
     END IF;
-    -- One refresh at a time; a second waits and then finds little to do.
-    PERFORM pg_advisory_xact_lock(hashtext('ops_db.refresh_rollups'));
+    -- One refresh at a time; a second waits and then finds little to do. A table lock, not an
+    -- advisory one: any role may take any advisory lock, and so could stall maintain for good;
+    -- EXCLUSIVE on ops_internal.rollup needs a privilege the app and readers do not have, and
+    -- does not conflict with their reads (ACCESS SHARE).
+    LOCK TABLE ops_internal.rollup IN EXCLUSIVE MODE;
     FOR src IN SELECT DISTINCT raw_hypertable FROM ops_internal.rollup ORDER BY 1 LOOP
         IF p_dry_run THEN
             SELECT range_agg(tstzrange(i.lo, i.hi, '[]')) INTO v_touched
@@ -225,7 +228,8 @@ DECLARE
     v_chunks bigint;
     v_start interval;
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('ops_db.apply_retention'));
+    -- As in refresh_rollup_tables: a lock no client role can take first.
+    LOCK TABLE ops_internal.retention IN EXCLUSIVE MODE;
     FOR r IN
         SELECT ret.hypertable, ret.drop_after, ht.hypertable_name IS NOT NULL AS is_hypertable
           FROM ops_internal.retention ret
