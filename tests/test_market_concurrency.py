@@ -31,7 +31,7 @@ def _race(conninfo: str, batches: list[list[Any]], write: Any) -> list[BaseExcep
                 start.wait(timeout=30)
                 write(conn, batch)
                 conn.commit()
-        except BaseException as exc:  # noqa: BLE001 - every failure counts
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(b,)) for b in batches]
