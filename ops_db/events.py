@@ -14,11 +14,20 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.errors import wrap_errors
+from ops_db.errors import ValidationError, register_constraint, wrap_errors
 from ops_db.queries import q
 
 SEVERITIES = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "EMERGENCY")
 CRITICAL_SEVERITIES = ("CRITICAL", "EMERGENCY")
+
+for _table in ("system_events_routine", "system_events_critical"):
+    for _column in ("timestamp", "created_at"):
+        register_constraint(f"{_table}_{_column}_bounded", ValidationError,
+                            f"{_column} must lie between 2000-01-01 UTC and one day from now")
+    for _column in ("component", "event_type"):
+        register_constraint(f"{_table}_{_column}_valid", ValidationError,
+                            f"{_column} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    register_constraint(f"{_table}_message_valid", ValidationError, "message must be 1-4000 characters")
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,15 @@ def record_system_event(
     details: dict[str, Any] | None = None,
     timestamp: datetime | None = None,
 ) -> SystemEvent:
-    """Store one event; an unknown severity raises ValidationError."""
+    """Store one event (a savepoint inside the caller's transaction); bad input raises ValidationError."""
+    for name, value in (("severity", severity), ("component", component), ("event_type", event_type),
+                        ("message", message)):
+        if not isinstance(value, str):
+            raise ValidationError(f"{name} must be a str, got {type(value).__name__}")
+    if details is not None and not isinstance(details, dict):
+        raise ValidationError(f"details must be a dict, got {type(details).__name__}")
+    if timestamp is not None and (not isinstance(timestamp, datetime) or timestamp.utcoffset() is None):
+        raise ValidationError(f"timestamp must be a datetime with a time zone, got {timestamp!r}")
     params = {
         "severity": severity,
         "component": component,
@@ -51,7 +68,7 @@ def record_system_event(
         "details": Jsonb(details or {}),
         "timestamp": timestamp,
     }
-    with wrap_errors(), conn.cursor(row_factory=class_row(SystemEvent)) as cur:
+    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(SystemEvent)) as cur:
         row = cur.execute(q("insert_system_event"), params).fetchone()
     assert row is not None
     return row
@@ -66,6 +83,8 @@ def recent_system_events(
     limit: int = 100,
 ) -> list[SystemEvent]:
     """Events since ``since`` at or above ``min_severity``, newest first."""
+    if not isinstance(min_severity, str) or min_severity.upper() not in SEVERITIES:
+        raise ValidationError(f"min_severity must be one of {', '.join(SEVERITIES)}, got {min_severity!r}")
     params = {"since": since, "min_severity": min_severity.upper(), "component": component, "limit": limit}
-    with wrap_errors(), conn.cursor(row_factory=class_row(SystemEvent)) as cur:
+    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(SystemEvent)) as cur:
         return cur.execute(q("recent_system_events"), params).fetchall()

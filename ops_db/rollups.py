@@ -47,6 +47,11 @@ class _Refreshed:
     done: bool
 
 
+# The raw hypertables rollups are built from: refresh_rollup_tables names one of them (instead
+# of a rollup) in the rows that report skipped changes.
+_RAW_TABLES = frozenset({"trading.stock_prices", "trading.options_data", "trading.signals"})
+
+
 def _when(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M")
 
@@ -55,20 +60,33 @@ def _plural(n: int, word: str) -> str:
     return word if n == 1 else word + "s"
 
 
+def _action(r: _Refreshed, dry_run: bool) -> MaintenanceAction:
+    if r.target in _RAW_TABLES:
+        # A change outside ops_internal.market_time_window(): consumed, never rolled up.
+        verb = "would skip" if dry_run else "skipped"
+        return MaintenanceAction(
+            kind="skipped", target=r.target,
+            detail=f"{verb} changes at {_when(r.range_lo)} .. {_when(r.range_hi)}: outside the accepted time window "
+                   "(2000-01-01 UTC to one day from now), never rolled up",
+            done=False)
+    verb = "refreshed" if not dry_run else "would refresh"
+    return MaintenanceAction(
+        kind="refresh",
+        target=r.target,
+        detail=f"{verb} {_when(r.range_lo)} .. {_when(r.range_hi)} ({r.buckets} {_plural(r.buckets, 'bucket')})",
+        done=r.done,
+    )
+
+
 def refresh_rollups(conn: psycopg.Connection[Any], *, dry_run: bool = False) -> list[MaintenanceAction]:
-    """apache: refresh the buckets touched since the last run; timescale: nothing (policies do it)."""
+    """apache: refresh the buckets touched since the last run; timescale: nothing (policies do it).
+
+    Changes dated outside the accepted time window (a row put there past the database's checks)
+    are reported as "skipped" actions and consumed, so they never make a later run fail.
+    """
     with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(_Refreshed)) as cur:
         rows = cur.execute(q("refresh_rollup_tables"), {"dry_run": dry_run}).fetchall()
-    verb = "refreshed" if not dry_run else "would refresh"
-    return [
-        MaintenanceAction(
-            kind="refresh",
-            target=r.target,
-            detail=f"{verb} {_when(r.range_lo)} .. {_when(r.range_hi)} ({r.buckets} {_plural(r.buckets, 'bucket')})",
-            done=r.done,
-        )
-        for r in rows
-    ]
+    return [_action(r, dry_run) for r in rows]
 
 
 def apply_retention(conn: psycopg.Connection[Any], *, dry_run: bool = False) -> list[MaintenanceAction]:

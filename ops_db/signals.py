@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -12,7 +12,8 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.errors import ValidationError, register_constraint, wrap_errors
+from ops_db import market
+from ops_db.errors import ValidationError, register_constraint, translate, wrap_errors
 from ops_db.queries import q
 
 SIGNAL_TYPES = ("BUY", "SELL", "HOLD")
@@ -25,6 +26,16 @@ register_constraint(
     "signals_stop_on_losing_side", ValidationError, "a BUY's stop loss must be below its target, a SELL's above"
 )
 register_constraint("signals_expiry_after_signal", ValidationError, "a signal must expire after it is issued")
+for _column in ("timestamp", "created_at", "updated_at"):
+    register_constraint(f"signals_{_column}_bounded", ValidationError,
+                        f"{_column} must lie between 2000-01-01 UTC and one day from now")
+register_constraint("signals_expires_at_bounded", ValidationError, "expires_at must lie within 366 days of the signal")
+register_constraint("signals_strategy_valid", ValidationError,
+                    "strategy must be 1-64 letters, digits, space, '.', '_' or '-', starting with a letter or digit")
+register_constraint(
+    "signals_model_version_valid", ValidationError,
+    "model_version must be 1-64 letters, digits, '.', '_', ':', '+' or '-', starting with a letter or digit")
+register_constraint("signals_reasoning_valid", ValidationError, "reasoning is longer than 4000 characters")
 
 
 @dataclass(frozen=True)
@@ -58,28 +69,67 @@ class Signal:
     expires_at: datetime | None
 
 
-def record_signals(conn: psycopg.Connection[Any], signals: Sequence[NewSignal]) -> list[Signal]:
-    """Store signals in one transaction (a savepoint inside the caller's); all or none."""
+def _check(s: object) -> None:
+    if not isinstance(s, NewSignal):
+        raise ValueError(f"expected NewSignal, got {type(s).__name__}")
+    for name in ("symbol", "signal_type"):
+        if not isinstance(getattr(s, name), str):
+            raise ValueError(f"{name} must be a str, got {type(getattr(s, name)).__name__}")
+    for name in ("reasoning", "model_version", "strategy"):
+        if getattr(s, name) is not None and not isinstance(getattr(s, name), str):
+            raise ValueError(f"{name} must be a str, got {type(getattr(s, name)).__name__}")
+    for name, precision, optional in (("confidence", 5, False), ("target_price", 12, True), ("stop_loss", 12, True)):
+        try:
+            market.check_decimal(getattr(s, name), name, optional=optional, precision=precision, scale=4)
+        except market.RowError as exc:
+            raise ValueError(str(exc)) from None
+    for name in ("timestamp", "expires_at"):
+        value = getattr(s, name)
+        if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
+            raise ValueError(f"{name} must be a datetime with a time zone, got {value!r}")
+    if s.features is not None and not isinstance(s.features, dict):
+        raise ValueError(f"features must be a dict, got {type(s.features).__name__}")
+
+
+def record_signals(conn: psycopg.Connection[Any], signals: Iterable[NewSignal]) -> list[Signal]:
+    """Store signals in one transaction (a savepoint inside the caller's); all or none.
+
+    A refused signal raises ValidationError naming it (1-based) and the field.
+    """
+    batch = market.rows_of(signals, "signals")
+    for n, s in enumerate(batch, start=1):
+        try:
+            _check(s)
+        except ValueError as exc:
+            raise ValidationError(f"signal {n} refused, nothing written: {exc}") from None
     out: list[Signal] = []
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(Signal)) as cur:
-        for s in signals:
-            params = {
-                "symbol": s.symbol,
-                "signal_type": s.signal_type,
-                "confidence": s.confidence,
-                "target_price": s.target_price,
-                "stop_loss": s.stop_loss,
-                "reasoning": s.reasoning,
-                "model_version": s.model_version,
-                "strategy": s.strategy,
-                "features": Jsonb(s.features) if s.features is not None else None,
-                "timestamp": s.timestamp,
-                "expires_at": s.expires_at,
-            }
-            row = cur.execute(q("insert_signal"), params).fetchone()
-            assert row is not None
-            out.append(row)
+    try:
+        with conn.transaction(), conn.cursor(row_factory=class_row(Signal)) as cur:
+            for s in batch:
+                out.append(_insert(cur, s))
+    except psycopg.Error as exc:
+        err = translate(exc)
+        raise type(err)(f"signal {len(out) + 1} refused, nothing written: {err}") from exc
     return out
+
+
+def _insert(cur: psycopg.Cursor[Signal], s: NewSignal) -> Signal:
+    params = {
+        "symbol": s.symbol,
+        "signal_type": s.signal_type,
+        "confidence": s.confidence,
+        "target_price": s.target_price,
+        "stop_loss": s.stop_loss,
+        "reasoning": s.reasoning,
+        "model_version": s.model_version,
+        "strategy": s.strategy,
+        "features": Jsonb(s.features) if s.features is not None else None,
+        "timestamp": s.timestamp,
+        "expires_at": s.expires_at,
+    }
+    row = cur.execute(q("insert_signal"), params).fetchone()
+    assert row is not None
+    return row
 
 
 def recent_signals(
@@ -91,5 +141,5 @@ def recent_signals(
     limit: int = 100,
 ) -> list[Signal]:
     params = {"since": since, "symbol": symbol, "min_confidence": min_confidence, "limit": limit}
-    with wrap_errors(), conn.cursor(row_factory=class_row(Signal)) as cur:
+    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(Signal)) as cur:
         return cur.execute(q("recent_signals"), params).fetchall()

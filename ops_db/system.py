@@ -21,7 +21,7 @@ class ServerFacts:
 
 
 def server_facts(conn: psycopg.Connection[Any]) -> ServerFacts:
-    with wrap_errors(), conn.cursor(row_factory=class_row(ServerFacts)) as cur:
+    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(ServerFacts)) as cur:
         row = cur.execute(q("server_facts")).fetchone()
     assert row is not None
     return row

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from ops_db.ops.maintain import LOCK_KEY, MaintainLocked, maintain
 from tests.conftest import Server
@@ -89,3 +91,23 @@ def test_timescale_runs_overdue_jobs(server: Server, fresh_db: str) -> None:
     assert ran and ran[0].done, report.actions
     assert scalar(fresh_db, "SELECT count(*) FROM trading.ops_test_px_1h") >= 9
     assert any("TimescaleDB jobs" in note for note in report.notes)
+
+
+def test_the_app_holding_maintains_lock_key_does_not_stop_maintain(fresh_db: str, server: Server) -> None:
+    """Any role may take any advisory lock; a holder that may not maintain is ignored, noted."""
+    name = "app_" + os.urandom(4).hex()
+    with psycopg.connect(server.admin, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE ops_app").format(sql.Identifier(name)))
+    try:
+        for _ in range(2):
+            with psycopg.connect(psycopg.conninfo.make_conninfo(fresh_db, user=name), autocommit=True) as holder:
+                holder.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+                for key in ("ops_db.refresh_rollups", "ops_db.apply_retention"):  # the keys used before 0520
+                    holder.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+                report = maintain(fresh_db)
+                assert report.failed == () and report.run_id
+                assert any(name in n and "ignored" in n for n in report.notes)
+        assert _runs(fresh_db) == [(False, True), (False, True)]
+    finally:
+        with psycopg.connect(server.admin, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))

@@ -147,11 +147,11 @@ def maintain(conninfo: str, *, dry_run: bool = False) -> MaintainReport:
     with db.connect(conninfo, autocommit=True) as conn:
         with wrap_errors():
             got = conn.execute(q("try_lock"), {"key": LOCK_KEY}).fetchone()
+        notes: list[str] = []
         if not got or not got[0]:
-            raise MaintainLocked("another ops-db maintain is running on this database; nothing done")
+            _lock_held_by_a_maintainer(conn, notes)
         facts = server_facts(conn)
         run_id = None if dry_run else _start(conn, facts.edition)
-        notes: list[str] = []
         actions: list[Action] = []
         error: str | None = None
         try:
@@ -169,6 +169,18 @@ def maintain(conninfo: str, *, dry_run: bool = False) -> MaintainReport:
                 _finish(conn, run_id, not failed, actions, error)
             conn.execute(q("unlock"), {"key": LOCK_KEY})
     return MaintainReport(facts.database, facts.edition, dry_run, tuple(actions), tuple(notes), run_id)
+
+
+def _lock_held_by_a_maintainer(conn: psycopg.Connection[Any], notes: list[str]) -> None:
+    """Raise MaintainLocked when a role that may maintain holds the lock; otherwise note the
+    holders and go on (any role may take any advisory lock: the app must not stop maintain,
+    whose steps serialize on table locks of their own)."""
+    with wrap_errors():
+        holders = conn.execute(q("maintain_lock_holders"), {"key": LOCK_KEY}).fetchall()
+    if not holders or any(h[2] for h in holders):
+        raise MaintainLocked("another ops-db maintain is running on this database; nothing done")
+    who = ", ".join(f"{h[1]} (pid {h[0]})" for h in holders)
+    notes.append(f"maintain's lock is held by {who}, which may not maintain: ignored")
 
 
 def _start(conn: psycopg.Connection[Any], edition: str) -> int | None:

@@ -13,11 +13,13 @@ FROM STDIN (FORMAT BINARY)
 
 -- name: upsert_prices_from_stage
 -- Insert new ticks; a tick already stored is updated only when a value differs (a correction).
+-- In key order (byte order of the symbol, as Python sorts the direct COPY): overlapping
+-- concurrent batches then lock their common keys in the same order and cannot deadlock.
 WITH written AS (
     INSERT INTO trading.stock_prices AS t
         (symbol, "timestamp", open_price, high_price, low_price, close_price, volume, vwap)
     SELECT symbol, "timestamp", open_price, high_price, low_price, close_price, volume, vwap
-      FROM stage_stock_prices ORDER BY row_no
+      FROM stage_stock_prices ORDER BY symbol COLLATE "C", "timestamp"
     ON CONFLICT (symbol, "timestamp") DO UPDATE
        SET open_price = EXCLUDED.open_price, high_price = EXCLUDED.high_price, low_price = EXCLUDED.low_price,
            close_price = EXCLUDED.close_price, volume = EXCLUDED.volume, vwap = EXCLUDED.vwap, updated_at = now()
@@ -46,7 +48,8 @@ COPY stage_options_data (row_no, option_symbol, underlying_symbol, "timestamp", 
 FROM STDIN (FORMAT BINARY)
 
 -- name: upsert_options_from_stage
--- Insert new quotes; a quote already stored is updated only when a value differs.
+-- Insert new quotes; a quote already stored is updated only when a value differs. Key order,
+-- as upsert_prices_from_stage: concurrent overlapping batches cannot deadlock.
 WITH written AS (
     INSERT INTO trading.options_data AS t
         (option_symbol, underlying_symbol, "timestamp", expiration_date, strike_price, option_type, bid_price,
@@ -55,7 +58,7 @@ WITH written AS (
     SELECT option_symbol, underlying_symbol, "timestamp", expiration_date, strike_price, option_type, bid_price,
            ask_price, last_price, volume, open_interest, implied_volatility, delta, gamma, theta, vega, rho,
            intrinsic_value, time_value
-      FROM stage_options_data ORDER BY row_no
+      FROM stage_options_data ORDER BY option_symbol COLLATE "C", "timestamp"
     ON CONFLICT (option_symbol, "timestamp") DO UPDATE
        SET bid_price = EXCLUDED.bid_price, ask_price = EXCLUDED.ask_price, last_price = EXCLUDED.last_price,
            volume = EXCLUDED.volume, open_interest = EXCLUDED.open_interest,
@@ -87,9 +90,11 @@ FROM STDIN (FORMAT BINARY)
 
 -- name: insert_events_from_stage
 -- Events are facts: one already stored (same symbol, time and type) is skipped, never rewritten.
+-- Key order, as upsert_prices_from_stage: concurrent overlapping batches cannot deadlock.
 WITH written AS (
     INSERT INTO trading.market_events (symbol, "timestamp", event_type, price, volume, metadata)
-    SELECT symbol, "timestamp", event_type, price, volume, metadata FROM stage_market_events ORDER BY row_no
+    SELECT symbol, "timestamp", event_type, price, volume, metadata FROM stage_market_events
+     ORDER BY symbol COLLATE "C", "timestamp", event_type COLLATE "C"
     ON CONFLICT (symbol, "timestamp", event_type) DO NOTHING
     RETURNING 1
 )
@@ -141,14 +146,6 @@ SELECT "timestamp", symbol, close, sma, ema
 -- name: vwap
 -- Volume-weighted average price of the raw prices of one symbol in a window.
 SELECT trading.calculate_vwap(%(symbol)s, %(start)s, %(end)s) AS vwap
-
--- name: give_price_range
--- Before copy_prices_direct: the range its ticks cover, named once (migration 0109). On the
--- apache edition the rollup row trigger is then skipped and the statement trigger records this
--- range and clears all three settings; the timescale edition has no such triggers.
-SELECT set_config('ops_db.inval_lo_stock_prices', %(lo)s::timestamptz::text, true),
-       set_config('ops_db.inval_hi_stock_prices', %(hi)s::timestamptz::text, true),
-       set_config('ops_db.inval_given_stock_prices', 'on', true)
 
 -- name: copy_prices_direct
 -- Binary COPY of validated new ticks straight into the hypertable (fails on a tick already stored).

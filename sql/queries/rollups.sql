@@ -13,3 +13,15 @@ SELECT name, kind, refreshed_through, lag FROM ops_internal.rollup_status()
 -- name: refresh_continuous_aggregate
 -- timescale edition: materialize one continuous aggregate over a window (autocommit only).
 CALL refresh_continuous_aggregate(%(name)s::regclass, %(start)s::timestamptz, %(end)s::timestamptz)
+
+-- name: maintain_lock_holders
+-- Who holds ops-db maintain's advisory lock (a bigint key: classid high, objid low half), and
+-- whether each may maintain (a member of ops_owner). Any role may take any advisory lock, so a
+-- holder that may not maintain is no maintain run: it must not stop one.
+SELECT a.pid, a.usename::text AS role_name, pg_has_role(a.usesysid, 'ops_owner', 'MEMBER') AS maintainer
+  FROM pg_locks l
+  JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND ((l.classid::bigint << 32) | l.objid::bigint) = %(key)s
+ ORDER BY a.pid

@@ -3,6 +3,14 @@
 -- run (through ops_db.rollups), callable from psql as well. Run as the owner (ops_owner or a
 -- member of it): they rewrite rollup tables, drop chunks and change TimescaleDB jobs.
 
+-- The times the market tables accept: from 2000-01-01 UTC to one day from now. The CHECKs
+-- *_timestamp_bounded of migration 0520 spell the same bounds inline (cheaper per row);
+-- maintain never rolls up a change outside this window, and the latest price never comes
+-- from one, so a row put there past the checks (a superuser) cannot break either.
+CREATE OR REPLACE FUNCTION ops_internal.market_time_window() RETURNS tstzrange
+    LANGUAGE sql STABLE
+    AS $$ SELECT tstzrange('2000-01-01 00:00:00+00', now() + interval '1 day', '[]') $$;
+
 -- apache edition: re-aggregate one rollup's buckets in [p_lo, p_hi), from the raw hypertable
 -- (level 1) or from the next finer rollup. The SELECTs mirror the continuous aggregates of
 -- migration 0102 exactly; tests check both editions against the same Python aggregation.
@@ -104,6 +112,9 @@ $$;
 -- finest level first, each coarser level over the buckets its finer level rewrote. Level-1
 -- rollups never refresh buckets older than the refresh-policy start (retention minus a day):
 -- their raw rows may be gone, and re-aggregating nothing would erase the bars.
+-- Changes outside ops_internal.market_time_window() are consumed and skipped: each is reported
+-- as a row naming the raw hypertable itself (done false, 0 buckets, its range clamped to what
+-- a client can represent), so that a poison row never makes a refresh fail again and again.
 -- On the timescale edition refresh policies do this; the function returns nothing there.
 CREATE OR REPLACE FUNCTION ops_internal.refresh_rollup_tables(p_dry_run boolean DEFAULT false)
     RETURNS TABLE (target text, range_lo timestamptz, range_hi timestamptz, buckets bigint, done boolean)
@@ -121,12 +132,17 @@ DECLARE
     v_start interval;
     v_floor timestamptz;
     v_buckets bigint;
+    v_window tstzmultirange := tstzmultirange(ops_internal.market_time_window());
+    v_outside tstzmultirange;
 BEGIN
     IF ops_internal.timescaledb_edition() = 'timescale' THEN
         RETURN;
     END IF;
-    -- One refresh at a time; a second waits and then finds little to do.
-    PERFORM pg_advisory_xact_lock(hashtext('ops_db.refresh_rollups'));
+    -- One refresh at a time; a second waits and then finds little to do. A table lock, not an
+    -- advisory one: any role may take any advisory lock, and so could stall maintain for good;
+    -- EXCLUSIVE on ops_internal.rollup needs a privilege the app and readers do not have, and
+    -- does not conflict with their reads (ACCESS SHARE).
+    LOCK TABLE ops_internal.rollup IN EXCLUSIVE MODE;
     FOR src IN SELECT DISTINCT raw_hypertable FROM ops_internal.rollup ORDER BY 1 LOOP
         IF p_dry_run THEN
             SELECT range_agg(tstzrange(i.lo, i.hi, '[]')) INTO v_touched
@@ -138,7 +154,18 @@ BEGIN
             )
             SELECT range_agg(tstzrange(gone.lo, gone.hi, '[]')) INTO v_touched FROM gone;
         END IF;
-        v_prev := v_touched;
+        v_outside := v_touched - v_window;
+        IF v_outside IS NOT NULL AND NOT isempty(v_outside) THEN
+            FOR rng IN SELECT x FROM unnest(v_outside) AS x ORDER BY lower(x) LOOP
+                target := src.raw_hypertable;
+                range_lo := GREATEST(lower(rng), '0001-01-02 00:00:00+00');
+                range_hi := LEAST(upper(rng), '9999-12-30 00:00:00+00');
+                buckets := 0;
+                done := false;
+                RETURN NEXT;
+            END LOOP;
+        END IF;
+        v_prev := v_touched * v_window;
         FOR r IN SELECT * FROM ops_internal.rollup WHERE raw_hypertable = src.raw_hypertable ORDER BY level LOOP
             IF v_prev IS NULL OR isempty(v_prev) THEN
                 v_cur := NULL;
@@ -201,7 +228,8 @@ DECLARE
     v_chunks bigint;
     v_start interval;
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('ops_db.apply_retention'));
+    -- As in refresh_rollup_tables: a lock no client role can take first.
+    LOCK TABLE ops_internal.retention IN EXCLUSIVE MODE;
     FOR r IN
         SELECT ret.hypertable, ret.drop_after, ht.hypertable_name IS NOT NULL AS is_hypertable
           FROM ops_internal.retention ret
@@ -320,6 +348,7 @@ END
 $$;
 
 -- @drop
+DROP FUNCTION IF EXISTS ops_internal.market_time_window();
 DROP FUNCTION IF EXISTS ops_internal.rollup_status();
 DROP FUNCTION IF EXISTS ops_internal.apply_retention(boolean);
 DROP FUNCTION IF EXISTS ops_internal.refresh_rollup_tables(boolean);

@@ -187,6 +187,7 @@ CREATE VIEW trading.latest_prices AS
         SELECT p."timestamp", p.close_price, p.volume, p.vwap
           FROM trading.stock_prices p
          WHERE p.symbol = s.symbol
+           AND p."timestamp" <= upper(ops_internal.market_time_window())
          ORDER BY p."timestamp" DESC
          LIMIT 1
      ) last_row
