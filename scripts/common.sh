@@ -10,7 +10,11 @@ die() {
     exit "$code"
 }
 # shellcheck disable=SC2317  # called from the ERR trap
-on_error() { die 1 "unexpected failure at line $1 (exit $2)"; }
+on_error() {
+    # errtrace runs this in a failing $(...) subshell too: only the script itself speaks, once.
+    [[ $BASHPID == "$$" ]] || exit "$2"
+    die 1 "unexpected failure at line $1 (exit $2)"
+}
 trap 'on_error "$LINENO" "$?"' ERR
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -65,6 +65,10 @@ def backup_restore(
     target: Annotated[str | None, typer.Argument(help="Database to restore as (default: the configured one).")] = None,
     schema_only: Annotated[bool, typer.Option("--schema-only", envvar="OPS_DB_RESTORE_SCHEMA_ONLY")] = False,
     force: Annotated[bool, typer.Option("--force", envvar="OPS_DB_RESTORE_FORCE")] = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", envvar="OPS_DB_BACKUP_RESTORE_JOBS",
+                          help="Parallel pg_restore jobs (TimescaleDB's catalog always loads single-job).")
+    ] = 1,
     url: UrlOption = None,
 ) -> None:
     """Restore FILE into a new database and put it in place as TARGET (scripts/restore.sh calls this)."""
@@ -74,7 +78,7 @@ def backup_restore(
 
     # A stopped restore still drops its half-restored database (the finally blocks run).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    restore(conninfo(url), dump, target, schema_only=schema_only, force=force,
+    restore(conninfo(url), dump, target, schema_only=schema_only, force=force, jobs=jobs,
             say=lambda text: typer.echo(f"restore.sh: {text}"))
 
 
