@@ -277,7 +277,7 @@ def test_data_mode_dumps_a_hypertable_with_its_chunks(server: Server, fresh_db: 
     assert bad.returncode == 2
 
 
-def test_password_never_on_output_and_pgpass_used(server: Server, fresh_db: str, tmp_path: Path) -> None:
+def test_password_never_in_output_or_left_in_files(server: Server, fresh_db: str, tmp_path: Path) -> None:
     with password_url(server, fresh_db, PASSWORD) as url:
         done = backup(url, tmp_path)
         assert done.returncode == 0, done.stderr
@@ -289,7 +289,9 @@ def test_password_never_on_output_and_pgpass_used(server: Server, fresh_db: str,
         for text in (done.stdout, done.stderr, verify.stdout, verify.stderr, wrong.stdout, wrong.stderr,
                      *(p.read_text() for p in tmp_path.glob("*.json"))):
             assert PASSWORD not in text and quote(PASSWORD, safe="") not in text
-        assert not list(tmp_path.glob(".work.*")), "the temporary passfile is removed"
+        assert not list(tmp_path.glob(".work.*"))
+        for path in tmp_path.rglob("*"):  # the password went to pg_dump's environment, never a file
+            assert not path.is_file() or PASSWORD.encode() not in path.read_bytes(), path
 
 
 def test_scripts_document_their_exit_codes() -> None:
