@@ -95,21 +95,25 @@ def dirs(tmp_path: Path) -> tuple[Path, Path, Path]:
     return backups, tmp, locks
 
 
-def test_kill_9_of_backup_sh_while_pg_dump_runs_leaves_no_password(
-    server: Server, fresh_db: str, tmp_path: Path
-) -> None:
+@pytest.mark.parametrize("moment", ["pg_dump running", "after pg_dump: reading it back, manifest"])
+def test_kill_9_of_backup_sh_leaves_no_password(server: Server, fresh_db: str, tmp_path: Path, moment: str) -> None:
     fill(fresh_db, server.edition, rows=50)
     backups, tmp, locks = dirs(tmp_path)
     with password_url(server, fresh_db, PASSWORD) as url:
         blocker = psycopg.connect(fresh_db)
-        blocker.execute("LOCK TABLE trading.ops_test_notes IN ACCESS EXCLUSIVE MODE")  # pg_dump waits here
+        if moment == "pg_dump running":
+            blocker.execute("LOCK TABLE trading.ops_test_notes IN ACCESS EXCLUSIVE MODE")  # pg_dump waits here
         env = clean_env(OPS_DB_URL=url, BACKUP_DIR=str(backups), TMPDIR=str(tmp))
         proc = subprocess.Popen(["bash", str(SCRIPTS / "backup.sh"), "full"], env=env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        dumping = lambda: "pg_dump" in descendants(proc.pid).values()  # noqa: E731
         try:
-            wait_until(lambda: "pg_dump" in descendants(proc.pid).values() and _lock_waiters(fresh_db) > 0,
-                       proc, "pg_dump waiting on the table lock")
-            assert list(backups.glob(".work.*/dump")), "the kill lands while the dump is written"
+            if moment == "pg_dump running":
+                wait_until(lambda: dumping() and _lock_waiters(fresh_db) > 0, proc, "pg_dump waiting on the lock")
+                assert list(backups.glob(".work.*/dump")), "the kill lands while the dump is written"
+            else:
+                wait_until(dumping, proc, "pg_dump running")
+                wait_until(lambda: not dumping(), proc, "pg_dump finished")
             children = kill_9(proc)
         finally:
             blocker.rollback()
