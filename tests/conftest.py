@@ -86,8 +86,8 @@ class Server:
 # server), the scheduler connects to every database with the extension. The template refuses
 # new connections (make_template), a scheduler already there is terminated, and a clone that
 # still meets one (the launcher starting a scheduler just before the flag was set) is retried.
-CLONE_ATTEMPTS = 30
-CLONE_BACKOFF_MAX = 0.5  # seconds: the whole retry stays under ~15 s
+CLONE_ATTEMPTS = 10  # each one itself waits up to 5 s for other sessions to leave: about a minute at most
+CLONE_BACKOFF_MAX = 0.5  # seconds between attempts
 
 
 def clone_database(conn: psycopg.Connection[Any], template: str, name: str) -> None:

@@ -422,15 +422,15 @@ def restore_into_new_database(
 
 
 def _pg_restore(target: str, dbname: str, dump: Path, *, schema_only: bool, jobs: int = 1) -> None:
-    """pg_restore ``dump`` into ``dbname``; with ``jobs`` > 1 in three passes (see _PARALLEL_PASSES)."""
+    """pg_restore ``dump`` into ``dbname``; with ``jobs`` > 1 in three passes (see _CATALOG_DATA)."""
     env = {**os.environ, **libpq_environment(target), "PGDATABASE": dbname}
     base = ["pg_restore", "--exit-on-error", "--no-password", "--dbname", dbname]
-    entries = _listing(dump, env)
+    passes: list[tuple[list[str], list[str] | None]] = [([], None)]  # options, --use-list entries
+    entries = _listing(dump, env) if schema_only or jobs > 1 else []
     if schema_only:
         entries = [line for line in entries if not _USER_DATA.match(line)]
-    if jobs <= 1:
-        passes: list[tuple[list[str], list[str] | None]] = [([], entries if schema_only else None)]
-    else:
+        passes = [([], entries)]
+    if jobs > 1:
         catalog = [line for line in entries if _CATALOG_DATA.match(line)]
         rest = [line for line in entries if not _CATALOG_DATA.match(line)]
         passes = [
