@@ -1,4 +1,4 @@
-"""Where the package finds its SQL and migrations: inside an installed wheel, or the checkout."""
+"""Where the package finds its SQL, migrations and scripts: inside an installed wheel, or the checkout."""
 
 from __future__ import annotations
 
@@ -23,3 +23,8 @@ def migrations_dir() -> Path:
 
 def sql_dir() -> Path:
     return _data_dir("sql")
+
+
+def scripts_dir() -> Path:
+    """backup.sh and restore.sh (shipped in the wheel, so a wheel-only install can back up)."""
+    return _data_dir("scripts")

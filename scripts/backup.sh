@@ -4,7 +4,7 @@
 set -Eeuo pipefail
 umask 077
 
-readonly EXIT_USAGE=2 EXIT_CONFIG=3 EXIT_LOCKED=10 EXIT_DUMP=11 EXIT_VERIFY=12 EXIT_UPLOAD=13
+readonly EXIT_USAGE=2 EXIT_CONFIG=3 EXIT_BACKUP_DIR=4 EXIT_LOCKED=10 EXIT_DUMP=11 EXIT_VERIFY=12 EXIT_UPLOAD=13
 
 usage() {
     cat <<'EOF'
@@ -22,8 +22,9 @@ The dump is written under a temporary name and renamed only after pg_restore --l
 reads it back; the .sha256 file is written last and marks a complete backup.
 
 Connection: OPS_DB_URL, else DATABASE_URL, else libpq PG* variables, else the local
-cluster (resolved by ops-db). A password is handed to pg_dump in a temporary 0600
-passfile, never on a command line; without one, ~/.pgpass applies.
+cluster (resolved by ops-db). A password is handed to pg_dump as PGPASSWORD in its own
+environment only: never on a command line nor in any file, so a killed run leaves no
+secret behind; without one, ~/.pgpass applies.
 
 Environment:
   BACKUP_DIR          where backups go (default /var/backups/ops-db)
@@ -40,6 +41,7 @@ Exit codes:
   1   unexpected failure
   2   usage error
   3   configuration error: ops-db missing, no database configured, cannot connect
+  4   BACKUP_DIR (or the lock file) cannot be created or written: nothing was backed up
   10  another backup holds the lock: nothing was touched
   11  pg_dump failed: no backup written
   12  verification failed (pg_restore --list, or the manifest could not be written)
@@ -86,16 +88,20 @@ RETENTION_DAYS=${RETENTION_DAYS:-14}
 RETENTION_MIN_KEEP=${RETENTION_MIN_KEEP:-7}
 [[ $RETENTION_DAYS =~ ^[0-9]+$ ]] || die "$EXIT_CONFIG" "RETENTION_DAYS must be a whole number of days"
 [[ $RETENTION_MIN_KEEP =~ ^[0-9]+$ ]] || die "$EXIT_CONFIG" "RETENTION_MIN_KEEP must be a whole number"
-mkdir -p "$BACKUP_DIR" || die "$EXIT_CONFIG" "cannot create BACKUP_DIR $BACKUP_DIR"
-BACKUP_DIR=$(cd "$BACKUP_DIR" && pwd)
+mkdir -p -- "$BACKUP_DIR" 2>/dev/null || die "$EXIT_BACKUP_DIR" "cannot create BACKUP_DIR $BACKUP_DIR"
+BACKUP_DIR=$(cd -- "$BACKUP_DIR" 2>/dev/null && pwd) || die "$EXIT_BACKUP_DIR" "cannot enter BACKUP_DIR $BACKUP_DIR"
+# A real write, not test -w: that answers yes for root, and no for ACLs it cannot read.
+probe=$(mktemp "$BACKUP_DIR/.probe.XXXXXX" 2>/dev/null) \
+    || die "$EXIT_BACKUP_DIR" "BACKUP_DIR $BACKUP_DIR is not writable by $(id -un); nothing backed up"
+rm -f -- "$probe"
 
 # -- the overlap lock: taken before anything is written -------------------------------------
 LOCK_FILE=${BACKUP_LOCK_FILE:-$BACKUP_DIR/.backup.lock}
-exec 9>>"$LOCK_FILE" || die "$EXIT_CONFIG" "cannot open lock file $LOCK_FILE"
+{ exec 9>>"$LOCK_FILE"; } 2>/dev/null || die "$EXIT_BACKUP_DIR" "cannot open lock file $LOCK_FILE"
 flock --nonblock 9 || die "$EXIT_LOCKED" "another backup is running (lock $LOCK_FILE held); nothing done"
 
 WORK=
-# shellcheck disable=SC2317  # called from the EXIT trap
+# shellcheck disable=SC2317,SC2329  # called from the EXIT trap
 cleanup() {
     if [[ -n $WORK ]]; then rm -rf "$WORK"; fi
 }
@@ -104,7 +110,7 @@ trap cleanup EXIT
 # Under the lock, anything half-written belongs to a run that was killed: remove it.
 remove_debris() {
     local path base
-    for path in "$BACKUP_DIR"/.work.*; do
+    for path in "$BACKUP_DIR"/.work.* "$BACKUP_DIR"/.probe.*; do
         [[ -e $path ]] && rm -rf "$path"
     done
     for path in "$BACKUP_DIR"/*_full_*.dump "$BACKUP_DIR"/*_schema_*.dump "$BACKUP_DIR"/*_data_*.dump; do
@@ -189,11 +195,12 @@ if [[ $MODE == prune ]]; then
 fi
 
 OPS_DB=$(find_ops_db) || die "$EXIT_CONFIG" "ops-db not found: run 'make install' or set OPS_DB_BIN"
-WORK=$(mktemp -d "$BACKUP_DIR/.work.XXXXXX")
+WORK=$(mktemp -d "$BACKUP_DIR/.work.XXXXXX" 2>/dev/null) \
+    || die "$EXIT_BACKUP_DIR" "cannot create a work directory in BACKUP_DIR $BACKUP_DIR"
 started=$(date +%s)
 
 # -- the dump, its read-back, manifest and checksums: ops-db backup dump --------------------------
-# It resolves the connection (a password only ever goes to $WORK/pgpass), exports a snapshot,
+# It resolves the connection (a password only ever reaches pg_dump's environment), exports a snapshot,
 # runs pg_dump in it while it counts the rows of the same snapshot for the manifest, checks
 # that pg_restore --list reads the dump back, and writes dump, manifest and sha256 to $WORK.
 # Its exits: 3 configuration, 11 pg_dump failed, 12 the dump does not read back (message

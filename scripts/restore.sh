@@ -9,14 +9,20 @@ readonly EXIT_USAGE=2 EXIT_CONFIG=3 EXIT_CLONE_DUMP=11
 
 usage() {
     cat <<'EOF'
-Usage: scripts/restore.sh [--force] full FILE [TARGET_DB]
-       scripts/restore.sh [--force] schema FILE [TARGET_DB]
-       scripts/restore.sh [--force] clone SOURCE_DB TARGET_DB
+Usage: scripts/restore.sh [--force] [-j N] full FILE [TARGET_DB]
+       scripts/restore.sh [--force] [-j N] schema FILE [TARGET_DB]
+       scripts/restore.sh [--force] [-j N] clone SOURCE_DB TARGET_DB
 
   full     restore schema and data of FILE (a .dump made by backup.sh)
   schema   restore only the schema of FILE
   clone    back up SOURCE_DB (backup.sh full, into a temporary directory) and restore it as TARGET_DB
   --force  replace a TARGET_DB that already holds tables
+  -j N, --jobs N
+           restore with N parallel pg_restore jobs (1 to 32, default 1). A plain
+           `pg_restore -j N` of these dumps fails on TimescaleDB's catalog (its tables keep
+           their foreign keys, e.g. chunk_index -> chunk) and leaves hypertables without
+           chunks; restore.sh runs pre-data and the catalog's rows single-job first, then
+           the other rows and the indexes and constraints with N jobs.
 
 TARGET_DB defaults to the configured database (PGDATABASE after resolving the settings).
 
@@ -28,7 +34,7 @@ compared with the manifest; only then is it renamed to TARGET_DB (an existing TA
 is dropped at that moment, with --force); last, `ops-db verify` runs against TARGET_DB.
 
 Connection: as for ops-db (OPS_DB_URL, DATABASE_URL, PG*, local cluster); a password goes
-to a temporary 0600 passfile, never on a command line. The role needs CREATEDB and must be
+to pg_restore as PGPASSWORD in its own environment, never on a command line nor in a file. The role needs CREATEDB and must be
 able to create the timescaledb extension (normally a superuser); the roles ops_owner,
 ops_app and ops_readonly must exist on the target server (pg_dumpall --roles-only).
 
@@ -58,15 +64,24 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # -- arguments ---------------------------------------------------------------------------
 FORCE=0
+JOBS=1
 ARGS=()
-for arg in "$@"; do
-    case $arg in
+while [[ $# -gt 0 ]]; do
+    case $1 in
         -h | --help) usage; exit 0 ;;
         --force) FORCE=1 ;;
-        -*) die "$EXIT_USAGE" "unknown option $arg (see --help)" ;;
-        *) ARGS+=("$arg") ;;
+        -j | --jobs)
+            [[ $# -ge 2 ]] || die "$EXIT_USAGE" "$1 needs a number of jobs"
+            JOBS=$2
+            shift
+            ;;
+        -j* | --jobs=*) JOBS=${1#--jobs=}; JOBS=${JOBS#-j} ;;
+        -*) die "$EXIT_USAGE" "unknown option $1 (see --help)" ;;
+        *) ARGS+=("$1") ;;
     esac
+    shift
 done
+[[ $JOBS =~ ^[1-9][0-9]?$ && $JOBS -le 32 ]] || die "$EXIT_USAGE" "--jobs '$JOBS': give 1 to 32 parallel jobs"
 [[ ${#ARGS[@]} -ge 2 ]] || { usage >&2; exit "$EXIT_USAGE"; }
 MODE=${ARGS[0]}
 FILE=
@@ -93,9 +108,10 @@ OPS_DB=$(find_ops_db) || die "$EXIT_CONFIG" "ops-db not found: run 'make install
     || die "$EXIT_USAGE" "TARGET_DB '$TARGET': use letters, digits, _ and - (at most 41 characters)"
 RESTORE_ARGS=()
 [[ $FORCE -eq 1 ]] && RESTORE_ARGS+=(--force)
+RESTORE_ARGS+=(--jobs "$JOBS")
 
 # -- everything else is one ops-db process: ops-db backup restore ------------------------------
-# It resolves the connection (a password only ever goes to a 0600 passfile), takes the
+# It resolves the connection (a password only ever reaches pg_restore's environment), takes the
 # per-target lock, checks the checksums, the target and the server's TimescaleDB, restores
 # into a new database, compares it with the manifest, puts it in place and runs verify,
 # exiting with the codes above. Stopped (SIGTERM/SIGINT), it drops the half-restored copy.

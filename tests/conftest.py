@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -52,12 +53,20 @@ class Server:
         name = f"t_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(self.admin, autocommit=True) as conn:
             if template:
-                conn.execute(
-                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-                )
+                clone_database(conn, template, name)
             else:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                # template0, not template1: a packaged or container server may have TimescaleDB in
+                # template1 (its scheduler then sits in it, and an "empty" database would not be).
+                conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
         return name
+
+    def make_template(self, name: str) -> None:
+        """Mark ``name`` as a template nobody connects to, so clones of it do not meet sessions."""
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(sql.Identifier(name))
+            )
+            _terminate_sessions(conn, name)
 
     def drop_database(self, name: str) -> None:
         with psycopg.connect(self.admin, autocommit=True) as conn:
@@ -70,6 +79,38 @@ class Server:
             return "127.0.0.1", self.cluster.port
         params = psycopg.conninfo.conninfo_to_dict(self.admin)
         return str(params.get("host", "127.0.0.1")), int(params.get("port", 5432))
+
+
+# CREATE DATABASE ... TEMPLATE fails with ObjectInUse while any session is connected to the
+# template. On a server whose TimescaleDB background workers run (a packaged or container
+# server), the scheduler connects to every database with the extension. The template refuses
+# new connections (make_template), a scheduler already there is terminated, and a clone that
+# still meets one (the launcher starting a scheduler just before the flag was set) is retried.
+CLONE_ATTEMPTS = 10  # each one itself waits up to 5 s for other sessions to leave: about a minute at most
+CLONE_BACKOFF_MAX = 0.5  # seconds between attempts
+
+
+def clone_database(conn: psycopg.Connection[Any], template: str, name: str) -> None:
+    statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+    delay = 0.02
+    for attempt in range(1, CLONE_ATTEMPTS + 1):
+        _terminate_sessions(conn, template)
+        try:
+            conn.execute(statement)
+            return
+        except psycopg.errors.ObjectInUse:
+            if attempt == CLONE_ATTEMPTS:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, CLONE_BACKOFF_MAX)
+
+
+def _terminate_sessions(conn: psycopg.Connection[Any], dbname: str) -> None:
+    """End every other session on ``dbname`` (the tests' own template: TimescaleDB's scheduler)."""
+    conn.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+        (dbname,),
+    )
 
 
 def _editions() -> list[str]:
@@ -140,8 +181,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
 def template_db(server: Server) -> str:
     name = server.create_database()
     Runner(server.conninfo(name)).migrate()
-    with psycopg.connect(server.admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true").format(sql.Identifier(name)))
+    server.make_template(name)
     return name
 
 

@@ -12,7 +12,11 @@ from typer.core import TyperCommand
 
 from ops_db.cli.app import UrlOption, app, conninfo, console, flag, print_json, sub_app
 
-backup_app = sub_app("Backups: verify a dump restores (scripts/backup.sh makes them).")
+backup_app = sub_app(
+    "Backups: `ops-db backup run backup full` runs backup.sh (restore.sh: `run restore ...`), "
+    "shipped with the package; `ops-db backup scripts-dir` prints where they are, for cron; "
+    "`ops-db backup verify FILE` proves a dump restores."
+)
 app.add_typer(backup_app, name="backup")
 
 DumpArgument = Annotated[
@@ -42,6 +46,62 @@ def backup_verify(
         f"ok: {dump.name} ({report.mode}) restored and matches its manifest: "
         f"{report.relations} relations, {report.rows} rows, {report.seconds:.1f}s"
     )
+
+
+SCRIPTS = {"backup": "backup.sh", "restore": "restore.sh"}
+
+
+@backup_app.command("scripts-dir")
+def backup_scripts_dir() -> None:
+    """Print the directory holding backup.sh and restore.sh (inside the installed package, or the checkout)."""
+    from ops_db.paths import scripts_dir
+
+    typer.echo(str(scripts_dir()))
+
+
+@backup_app.command(
+    "run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+)
+def backup_run(
+    ctx: typer.Context,
+    script: Annotated[str, typer.Argument(help="backup (backup.sh) or restore (restore.sh).", show_default=False)],
+) -> None:
+    """Run the shipped backup.sh or restore.sh with the arguments after it.
+
+    E.g. `ops-db backup run backup full`, `ops-db backup run restore --help`. The script calls
+    this same ops-db (OPS_DB_BIN) and its exit code is this command's.
+    """
+    import os
+    import shutil
+
+    from ops_db.errors import ConfigurationError
+    from ops_db.paths import scripts_dir
+
+    if script in ("-h", "--help"):
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+    name = SCRIPTS.get(script.removesuffix(".sh"))
+    if name is None:
+        raise typer.BadParameter(f"{script!r}: give backup or restore", param_hint="SCRIPT")
+    bash = shutil.which("bash")
+    if bash is None:
+        raise ConfigurationError("bash is not installed")
+    env = dict(os.environ)
+    env.setdefault("OPS_DB_BIN", _this_ops_db())
+    sys.stdout.flush()
+    # exec, not a child: the exit code, signals and kill -9 of the script are this command's.
+    os.execve(bash, [bash, str(scripts_dir() / name), *ctx.args], env)  # noqa: S606
+
+
+def _this_ops_db() -> str:
+    """The ops-db command running now (its console script), so the scripts call the same install."""
+    import shutil
+
+    here = Path(sys.argv[0])
+    if here.name == "ops-db" and here.is_file():
+        return str(here.resolve())
+    beside = Path(sys.executable).parent / "ops-db"
+    return str(beside) if beside.is_file() else shutil.which("ops-db") or "ops-db"
 
 
 @backup_app.command("dump", hidden=True)
@@ -77,6 +137,10 @@ def backup_restore(
         bool, flag("--schema-only", "OPS_DB_RESTORE_SCHEMA_ONLY", "Restore the schema, no rows.")
     ] = False,
     force: Annotated[bool, flag("--force", "OPS_DB_RESTORE_FORCE", "Replace TARGET when it exists.")] = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", envvar="OPS_DB_BACKUP_RESTORE_JOBS",
+                          help="Parallel pg_restore jobs (TimescaleDB's catalog always loads single-job).")
+    ] = 1,
     url: UrlOption = None,
 ) -> None:
     """Restore FILE into a new database and put it in place as TARGET (scripts/restore.sh calls this)."""
@@ -86,7 +150,7 @@ def backup_restore(
 
     # A stopped restore still drops its half-restored database (the finally blocks run).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    restore(conninfo(url), dump, target, schema_only=schema_only, force=force,
+    restore(conninfo(url), dump, target, schema_only=schema_only, force=force, jobs=jobs,
             say=lambda text: typer.echo(f"restore.sh: {text}"))
 
 

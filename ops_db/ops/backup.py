@@ -84,12 +84,13 @@ _DROPPABLE = {"fallback_application_name", "keepalives", "keepalives_idle", "kee
               "keepalives_count", "tcp_user_timeout"}
 
 
-def libpq_environment(conninfo: str, passfile: Path) -> dict[str, str]:
+def libpq_environment(conninfo: str) -> dict[str, str]:
     """PG* variables equivalent to ``conninfo``, for pg_dump/pg_restore/psql.
 
-    A password is written to ``passfile`` (mode 0600) and only its path is returned, so
-    it never reaches a command line or the output. Without a password nothing is
-    written, and ~/.pgpass (or an existing PGPASSFILE) applies as usual.
+    A password becomes PGPASSWORD in the child's environment only: never a command line,
+    the output or a file, so a process killed at any point leaves no secret on disk (on
+    Linux a process's environment is readable by its own user only). Without a password,
+    ~/.pgpass (or an existing PGPASSFILE) applies as usual.
     """
     if not conninfo:
         return {}
@@ -102,20 +103,10 @@ def libpq_environment(conninfo: str, passfile: Path) -> dict[str, str]:
     for key, value in params.items():
         if value is None or key in _DROPPABLE:
             continue
-        if key == "password":
-            fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(f"*:*:*:*:{_pgpass_escape(str(value))}\n")
-            env["PGPASSFILE"] = str(passfile)
-            continue
         if key not in envvars:
             raise ConfigurationError(f"connection parameter {key!r} cannot be passed to the PostgreSQL tools")
         env[envvars[key]] = str(value)
     return env
-
-
-def _pgpass_escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(":", "\\:")
 
 
 # -- manifests --------------------------------------------------------------------------
@@ -212,7 +203,7 @@ def take_dump(conninfo: str, *, mode: str, tables: tuple[str, ...], work: Path, 
 
     if mode not in MODES:
         raise ConfigurationError(f"unknown backup mode {mode!r}")
-    env = {**os.environ, **libpq_environment(conninfo, work / "pgpass")}
+    env = {**os.environ, **libpq_environment(conninfo)}
     dump, log = work / "dump", work / "pg_dump.log"
     with db.connect(conninfo) as conn, wrap_errors():
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -391,13 +382,18 @@ def drop_database(conninfo: str, name: str) -> None:
         conn.execute(sql.SQL(q("drop_database")).format(name=sql.Identifier(name)))
 
 
+def stale_restores(conninfo: str, target: str) -> list[str]:
+    with db.connect(_admin(conninfo), autocommit=True) as conn, wrap_errors():
+        return [str(row[0]) for row in conn.execute(q("stale_restores"), {"prefix": f"{target}__restoring_"})]
+
+
 def rename_database(conninfo: str, old: str, new: str) -> None:
     with db.connect(_admin(conninfo), autocommit=True) as conn, wrap_errors():
         conn.execute(sql.SQL(q("rename_database")).format(old=sql.Identifier(old), new=sql.Identifier(new)))
 
 
 def restore_into_new_database(
-    conninfo: str, dump: Path, manifest: Manifest, dbname: str, *, schema_only: bool = False
+    conninfo: str, dump: Path, manifest: Manifest, dbname: str, *, schema_only: bool = False, jobs: int = 1
 ) -> None:
     """Create ``dbname`` (it must not exist) and restore ``dump`` into it, TimescaleDB's way.
 
@@ -416,7 +412,7 @@ def restore_into_new_database(
                 conn.execute(sql.SQL(q("create_timescaledb")).format(version=sql.Literal(manifest.timescaledb_version)))
                 conn.execute(q("timescaledb_pre_restore"))
             try:
-                _pg_restore(target, dbname, dump, schema_only=schema_only)
+                _pg_restore(target, dbname, dump, schema_only=schema_only, jobs=jobs)
             finally:
                 if manifest.timescaledb_version:
                     conn.execute(q("timescaledb_post_restore"))
@@ -425,32 +421,59 @@ def restore_into_new_database(
         raise
 
 
-def _pg_restore(target: str, dbname: str, dump: Path, *, schema_only: bool) -> None:
+def _pg_restore(target: str, dbname: str, dump: Path, *, schema_only: bool, jobs: int = 1) -> None:
+    """pg_restore ``dump`` into ``dbname``; with ``jobs`` > 1 in three passes (see _CATALOG_DATA)."""
+    env = {**os.environ, **libpq_environment(target), "PGDATABASE": dbname}
+    base = ["pg_restore", "--exit-on-error", "--no-password", "--dbname", dbname]
+    passes: list[tuple[list[str], list[str] | None]] = [([], None)]  # options, --use-list entries
+    entries = _listing(dump, env) if schema_only or jobs > 1 else []
+    if schema_only:
+        entries = [line for line in entries if not _USER_DATA.match(line)]
+        passes = [([], entries)]
+    if jobs > 1:
+        catalog = [line for line in entries if _CATALOG_DATA.match(line)]
+        rest = [line for line in entries if not _CATALOG_DATA.match(line)]
+        passes = [
+            (["--section=pre-data"], entries),
+            (["--section=data"], catalog),
+            ([f"--jobs={jobs}", "--section=data", "--section=post-data"], rest),
+        ]
     with tempfile.TemporaryDirectory(prefix="ops-db-restore.") as tmp:
-        env = dict(os.environ)
-        env.update(libpq_environment(target, Path(tmp) / "pgpass"))
-        env["PGDATABASE"] = dbname
-        args = ["pg_restore", "--exit-on-error", "--no-password", "--dbname", dbname]
-        if schema_only:
-            args += ["--use-list", str(_schema_list(dump, Path(tmp) / "schema.list"))]
-        args.append(str(dump))
-        result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-        raise RestoreFailed(f"pg_restore failed: {' / '.join(lines[-3:]) or 'exit ' + str(result.returncode)}")
+        for number, (options, listed) in enumerate(passes, 1):
+            args = [*base, *options]
+            if listed is not None:
+                use_list = Path(tmp) / f"pass{number}.list"
+                use_list.write_text("".join(line + "\n" for line in listed))
+                args += ["--use-list", str(use_list)]
+            args.append(str(dump))
+            result = subprocess.run(args, env=env, capture_output=True, text=True, check=False,
+                                    stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+            if result.returncode != 0:
+                lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+                step = f" (pass {number} of {len(passes)}: {' '.join(options)})" if len(passes) > 1 else ""
+                raise RestoreFailed(f"pg_restore failed{step}: "
+                                    f"{' / '.join(lines[-3:]) or 'exit ' + str(result.returncode)}")
 
 
 # pg_restore --schema-only would drop TimescaleDB's catalog rows (hypertables would come back as
 # plain tables) and the migration bookkeeping; a schema restore leaves out user rows only.
 _USER_DATA = re.compile(r"^\d+; \d+ \d+ TABLE DATA (trading|_timescaledb_internal) ")
 
+# TimescaleDB's catalog tables are extension tables created with their foreign keys in place
+# (chunk_index -> chunk -> hypertable ...). A single-job pg_restore loads them in dependency
+# order; `pg_restore -j N` loads them concurrently, chunk_index's COPY fails on its foreign key,
+# and the hypertables come back without chunks. So a parallel restore runs in three passes:
+# pre-data and the catalog's rows single-job, then the other rows and post-data with N jobs.
+_CATALOG_DATA = re.compile(r"^\d+; \d+ \d+ TABLE DATA (_timescaledb_catalog|_timescaledb_config) ")
+MAX_JOBS = 32
 
-def _schema_list(dump: Path, out: Path) -> Path:
-    listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True, check=False)
+
+def _listing(dump: Path, env: dict[str, str]) -> list[str]:
+    listing = subprocess.run(["pg_restore", "--list", str(dump)], env=env, capture_output=True, text=True,
+                             check=False, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
     if listing.returncode != 0:
         raise RestoreFailed(f"pg_restore cannot read {dump.name}: {listing.stderr.strip()[-300:]}")
-    out.write_text("".join(line + "\n" for line in listing.stdout.splitlines() if not _USER_DATA.match(line)))
-    return out
+    return listing.stdout.splitlines()
 
 
 @dataclass(frozen=True)
@@ -513,6 +536,7 @@ def restore(
     *,
     schema_only: bool = False,
     force: bool = False,
+    jobs: int = 1,
     say: Callable[[str], None] = lambda _: None,
 ) -> str:
     """Restore ``dump`` as database ``target`` (default: the configured one); the target's name.
@@ -530,10 +554,15 @@ def restore(
         raise RestoreUsageError(f"TARGET_DB {target!r}: use letters, digits, _ and - (at most 41 characters)")
     if dump.suffix != ".dump":
         raise RestoreUsageError(f"{dump.name}: FILE must be a .dump made by backup.sh")
+    if not 1 <= jobs <= MAX_JOBS:
+        raise RestoreUsageError(f"--jobs {jobs}: give 1 to {MAX_JOBS} parallel pg_restore jobs")
     base = dump.name.removesuffix(".dump")
     with _restore_lock(target):
         manifest = verify_checksums(dump)
         say(f"checksums of {base} verified")
+        for stale in stale_restores(conninfo, target):  # under the lock no live restore owns one
+            say(f"dropping {stale}, left by a restore into {target} that was killed")
+            drop_database(conninfo, stale)
         exists = database_exists(conninfo, target)
         if exists and not force and user_table_count(conninfo, target):
             raise TargetNotEmpty(f"database {target} already holds tables: pass --force to replace it "
@@ -541,8 +570,9 @@ def restore(
         if schema_only:
             manifest = replace(manifest, mode="schema")
         scratch = f"{target}__restoring_{os.getpid()}"
-        say(f"restoring into new database {scratch}")
-        restore_into_new_database(conninfo, dump, manifest, scratch, schema_only=schema_only)
+        how = (f" with {jobs} jobs (pre-data and TimescaleDB's catalog first, single-job)" if jobs > 1 else "")
+        say(f"restoring into new database {scratch}{how}")
+        restore_into_new_database(conninfo, dump, manifest, scratch, schema_only=schema_only, jobs=jobs)
         try:
             check_restored(settings.with_dbname(conninfo, scratch), manifest)
             if exists:

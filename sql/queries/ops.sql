@@ -65,6 +65,11 @@ DROP DATABASE IF EXISTS {name} WITH (FORCE)
 -- Puts a restored database in place of the target name.
 ALTER DATABASE {old} RENAME TO {new}
 
+-- name: stale_restores
+-- Scratch databases (<target>__restoring_<pid>) of restores that were killed before they could drop them.
+SELECT datname FROM pg_database
+ WHERE starts_with(datname, %(prefix)s) AND substr(datname, length(%(prefix)s) + 1) ~ '^[0-9]+$'
+
 -- name: create_timescaledb
 -- The extension at the version the backup was taken with; {version} is a literal.
 CREATE EXTENSION timescaledb VERSION {version}
