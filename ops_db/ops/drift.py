@@ -430,6 +430,20 @@ def _server_epoch(conn: psycopg.Connection[Any]) -> int:
     return row.epoch
 
 
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGTERM and SIGHUP wait until the scratch database is dropped (then interrupt as usual)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGTERM, signal.SIGHUP}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
+
 def _drop(conn: psycopg.Connection[Any], name: str) -> None:
     conn.execute(sql.SQL(q("drift_drop_database")).format(name=sql.Identifier(name)))
 
@@ -466,12 +480,13 @@ def scratch_database(conninfo: str, notes: list[str]) -> Iterator[str]:
         try:
             yield settings.with_dbname(conninfo, name)
         finally:
-            try:
-                _drop(admin, name)
-            except psycopg.Error as exc:
-                notes.append(
-                    f"could not drop the scratch database {name}: {translate(exc)}; the next verify run drops it"
-                )
+            with _signals_deferred():
+                try:
+                    _drop(admin, name)
+                except psycopg.Error as exc:
+                    notes.append(
+                        f"could not drop the scratch database {name}: {translate(exc)}; the next verify run drops it"
+                    )
 
 
 def reference_snapshot(conninfo: str, directory: Path, sql_directory: Path, notes: list[str]) -> Snapshot:
