@@ -90,6 +90,18 @@ def test_dropped_index(fresh_db: str, reference: drift.Snapshot) -> None:
     ]
 
 
+def test_invalid_index_and_unvalidated_constraint(fresh_db: str, reference: drift.Snapshot) -> None:
+    run(fresh_db,
+        # what a failed CREATE INDEX CONCURRENTLY leaves behind
+        "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'trading.staged_orders_symbol_idx'::regclass",
+        "ALTER TABLE trading.alerts DROP CONSTRAINT alerts_message_valid",
+        "ALTER TABLE trading.alerts ADD CONSTRAINT alerts_message_valid"
+        " CHECK (length(btrim(message)) BETWEEN 1 AND 4000) NOT VALID")
+    found = drift_of(fresh_db, reference)
+    assert "index trading.staged_orders_symbol_idx: valid is false, the migrations give true" in found
+    assert "constraint trading.alerts.alerts_message_valid: validated is false, the migrations give true" in found
+
+
 def test_disabled_triggers(fresh_db: str, reference: drift.Snapshot) -> None:
     run(fresh_db, "ALTER TABLE trading.staged_orders DISABLE TRIGGER USER")
     assert drift_of(fresh_db, reference) == [
@@ -131,13 +143,18 @@ def test_function_made_security_definer(fresh_db: str, reference: drift.Snapshot
 def test_changed_privileges(fresh_db: str, reference: drift.Snapshot) -> None:
     run(fresh_db, "GRANT DELETE ON trading.staged_orders TO ops_app",
         "GRANT EXECUTE ON FUNCTION trading.close_position(text, numeric, text) TO ops_readonly",
-        "GRANT SELECT ON trading.staged_orders TO PUBLIC")
+        "GRANT SELECT ON trading.staged_orders TO PUBLIC",
+        "GRANT CREATE ON SCHEMA trading TO ops_app",
+        "ALTER DEFAULT PRIVILEGES FOR ROLE ops_owner IN SCHEMA trading GRANT TRUNCATE ON TABLES TO ops_app")
     assert drift_of(fresh_db, reference) == [
+        "schema trading: privileges of ops_app are CREATE, USAGE, the migrations give USAGE",
         "table trading.staged_orders: privileges of PUBLIC are SELECT, the migrations give none",
         "table trading.staged_orders: privileges of ops_app are DELETE, INSERT, SELECT, UPDATE, "
         "the migrations give INSERT, SELECT, UPDATE",
         "function trading.close_position(p_symbol text, p_price numeric, p_reason text): "
         "privileges of ops_readonly are EXECUTE, the migrations give none",
+        "default privileges of ops_owner in schema trading on tables: privileges of ops_app are "
+        "DELETE, INSERT, SELECT, TRUNCATE, UPDATE, the migrations give DELETE, INSERT, SELECT, UPDATE",
     ]
 
 
