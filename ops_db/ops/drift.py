@@ -173,15 +173,16 @@ def snapshot(conn: psycopg.Connection[Any]) -> Snapshot:
         if found and found[0]:
             sections.update(TIMESCALEDB_SECTIONS)
         for section, query in sections.items():
-            entries: dict[str, Entry] = {}
             with conn.cursor(row_factory=class_row(CatalogRow)) as cur:
-                for row in cur.execute(q(query)):
-                    entry = _entry(row)
-                    label, n = entry.label, 1
-                    while label in entries:  # e.g. two jobs of one procedure on one hypertable
-                        n += 1
-                        label = f"{entry.label} #{n}"
-                    entries[label] = entry
+                rows = cur.execute(q(query)).fetchall()
+            found_entries = sorted((_entry(row) for row in rows), key=lambda e: (e.label, repr(e.attrs)))
+            entries: dict[str, Entry] = {}
+            for entry in found_entries:
+                label, n = entry.label, 1
+                while label in entries:  # e.g. two jobs of one procedure on one hypertable: numbered in a stable order
+                    n += 1
+                    label = f"{entry.label} #{n}"
+                entries[label] = entry
             out[section] = entries
         for section in TIMESCALEDB_SECTIONS:
             out.setdefault(section, {})
