@@ -322,15 +322,11 @@ class Runner:
         return states
 
     def verify(self) -> list[str]:
-        """Problems that make a deploy untrustworthy; empty when all is well.
+        """Problems with the migration files and records; empty when all is well.
 
-        Each check here looks at migration bookkeeping; catalog drift checks plug in after
-        these (see ``verify_hooks``), each returning more one-line problems.
+        The catalog comparison (drift) is ops_db.ops.drift.verify, which runs this first.
         """
-        problems = self._bookkeeping_problems()
-        for hook in verify_hooks:
-            problems.extend(hook(self))
-        return problems
+        return self._bookkeeping_problems()
 
     def _bookkeeping_problems(self) -> list[str]:
         problems = []
@@ -645,6 +641,3 @@ class Runner:
         if row and row[0]:
             conn.execute("SET ROLE ops_owner")
 
-
-# Further verify checks (catalog drift): each takes the runner and returns one-line problems.
-verify_hooks: list[Callable[[Runner], list[str]]] = []

@@ -35,7 +35,7 @@ def password_user(server: Server, fresh_db: str) -> str:
     name = "pw_" + os.urandom(4).hex()
     with psycopg.connect(server.admin, autocommit=True) as conn:
         conn.execute(
-            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE ops_owner").format(
+            sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {} IN ROLE ops_owner").format(
                 sql.Identifier(name), sql.Literal(PASSWORD)
             )
         )

@@ -154,11 +154,26 @@ def status(
 
 
 @app.command()
-def verify(url: UrlOption = None) -> None:
-    """Exit 0 when every migration and sql/schema file is applied and unchanged; else one line per problem, exit 5."""
-    problems = Runner(conninfo(url)).verify()
-    if problems:
-        for problem in problems:
+def verify(
+    url: UrlOption = None,
+    files_only: Annotated[
+        bool,
+        flag(
+            "--files-only",
+            "OPS_DB_VERIFY_FILES_ONLY",
+            "Check the migration files and records only; skip the catalog comparison (no scratch database).",
+        ),
+    ] = False,
+) -> None:
+    """Exit 0 when every migration is applied and unchanged and the catalog is what they build; else one line
+    per problem, exit 5."""
+    from ops_db.ops import drift
+
+    report = drift.verify(conninfo(url), catalog=not files_only)
+    for note in report.notes:
+        typer.echo(f"ops-db: note: {note}", err=True)
+    if report.problems:
+        for problem in report.problems:
             typer.echo(problem, err=True)
-        raise VerificationFailed(f"{len(problems)} problem(s) with migrations")
-    console.print("ok: all migrations applied and unchanged")
+        raise VerificationFailed(f"{len(report.problems)} problem(s) with migrations or schema")
+    console.print("ok: all migrations applied and unchanged" + ("" if files_only else "; the catalog matches them"))

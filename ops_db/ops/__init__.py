@@ -1,1 +1,1 @@
-"""Operations tooling: backup manifests and restores, health checks, statistics, maintenance."""
+"""Operations tooling: backup manifests and restores, health checks, statistics, maintenance, schema drift."""
