@@ -88,9 +88,11 @@ for _name, _cls, _message in (
     (QUANTITY_VALID, ValidationError, f"quantity must be {_LIMIT}, with at most 8 decimals"),
     (PRICES_VALID, ValidationError, f"limit, stop, stop-loss and take-profit prices must each be {_LIMIT}"),
     (LIMIT_PRICE_MATCHES_TYPE, ValidationError,
-     "limit and stop-limit orders need a limit price; market and stop orders must not have one"),
+     "order type and limit price disagree: limit and stop-limit orders need a limit price; market and stop "
+     "orders must not have one"),
     (STOP_PRICE_MATCHES_TYPE, ValidationError,
-     "stop and stop-limit orders need a stop price; market and limit orders must not have one"),
+     "order type and stop price disagree: stop and stop-limit orders need a stop price; market and limit "
+     "orders must not have one"),
     (CREATED_BY_VALID, ValidationError, f"the user staging an order must be {_NAME_RULE}"),
     (APPROVED_BY_VALID, ValidationError, f"the approver must be {_NAME_RULE}"),
     (RISK_SCORE_VALID, ValidationError, "risk score must be between 0 and 100"),

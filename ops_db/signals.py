@@ -12,9 +12,9 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db import market
 from ops_db.errors import ValidationError, register_constraint, translate, wrap_errors
 from ops_db.queries import q
+from ops_db.validate import RowError, check_decimal, rows_of
 
 SIGNAL_TYPES = ("BUY", "SELL", "HOLD")
 
@@ -80,8 +80,8 @@ def _check(s: object) -> None:
             raise ValueError(f"{name} must be a str, got {type(getattr(s, name)).__name__}")
     for name, precision, optional in (("confidence", 5, False), ("target_price", 12, True), ("stop_loss", 12, True)):
         try:
-            market.check_decimal(getattr(s, name), name, optional=optional, precision=precision, scale=4)
-        except market.RowError as exc:
+            check_decimal(getattr(s, name), name, optional=optional, precision=precision, scale=4)
+        except RowError as exc:
             raise ValueError(str(exc)) from None
     for name in ("timestamp", "expires_at"):
         value = getattr(s, name)
@@ -96,7 +96,7 @@ def record_signals(conn: psycopg.Connection[Any], signals: Iterable[NewSignal]) 
 
     A refused signal raises ValidationError naming it (1-based) and the field.
     """
-    batch = market.rows_of(signals, "signals")
+    batch = rows_of(signals, "signals")
     for n, s in enumerate(batch, start=1):
         try:
             _check(s)

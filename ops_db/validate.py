@@ -31,7 +31,7 @@ import math
 import operator
 import types
 import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -518,3 +518,49 @@ def enforce(module_names: Iterable[str] = PUBLIC_MODULES) -> None:
             if name == "atomic":  # a context manager over a connection: nothing to check
                 continue
             setattr(module, name, contract(func))
+
+
+# -- rows of batches (market ingest, signals) ---------------------------------------------------
+
+
+class RowError(Exception):
+    """One field of one row is refused (the caller adds which row)."""
+
+
+def check_decimal(value: object, name: str, *, positive: bool = False, nonnegative: bool = False,
+             optional: bool = False, precision: int = 12, scale: int = 4) -> None:
+    """A number the column numeric(precision, scale) holds exactly: never rounded, never overflowing."""
+    if value is None:
+        if optional:
+            return
+        raise RowError(f"{name} is missing")
+    if not isinstance(value, Decimal | int) or isinstance(value, bool):
+        raise RowError(f"{name} must be a Decimal, got {type(value).__name__}")
+    number: Decimal | int = value
+    if isinstance(number, Decimal) and not number.is_finite():
+        raise RowError(f"{name} is {value} (not a number)")
+    if positive and number <= 0:
+        raise RowError(f"{name} must be positive, got {value}")
+    if nonnegative and number < 0:
+        raise RowError(f"{name} cannot be negative, got {value}")
+    if isinstance(number, Decimal):
+        # adjusted() and quantize() are the cheap tests (as_tuple() cost ~3x more on 200 000 ticks).
+        if number and number.adjusted() >= precision - scale:
+            raise RowError(f"{name} {value} is too large (at most {precision - scale} digits before the point)")
+        if number != number.quantize(_QUANTA[scale]):
+            raise RowError(f"{name} {value} has more than {scale} decimals (it would be rounded)")
+    elif not -(10 ** (precision - scale)) < number < 10 ** (precision - scale):
+        raise RowError(f"{name} {value} is too large (at most {precision - scale} digits before the point)")
+
+
+_QUANTA = {4: Decimal("0.0001"), 6: Decimal("0.000001")}
+
+
+def rows_of(value: object, name: str) -> Sequence[Any]:
+    """``value`` as a sequence of rows: a list or tuple as it is, any other iterable (a generator)
+    consumed once into a list; a string, bytes or mapping is refused (they iterate, but never as rows)."""
+    if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"{name} must be a sequence, got {type(value).__name__}")
+    if isinstance(value, Sequence):
+        return value
+    return list(value)

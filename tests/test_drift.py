@@ -303,7 +303,7 @@ def test_pending_migrations_skip_the_catalog(empty_db: str) -> None:
 def _mark_applied(conninfo: str, directory: Path, migration_id: str) -> None:
     """Record a migration as applied without running it (its effect is then missing, or it fails to build)."""
     runner = Runner(conninfo, directory=directory)
-    with runner._locked_backend() as backend:  # the runner's own bookkeeping
+    with runner._locked_backend() as (backend, _watch):  # the runner's own bookkeeping
         migration = next(m for m in runner.migrations() if m.id == migration_id)
         with backend.transaction():
             backend.mark_one(migration)

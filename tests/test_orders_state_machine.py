@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from psycopg import errors as pg
 
 from ops_db import orders, risk
-from ops_db.errors import InvalidTransition, KillSwitchActive
+from ops_db.errors import InvalidTransition, KillSwitchActive, ValidationError
 from tests.ledger_helpers import LEGAL, STATUSES, count, order_in, stage, strategy, unique
 
 ILLEGAL = sorted((a, b) for a in STATUSES for b in STATUSES if a != b and (a, b) not in LEGAL)
@@ -259,10 +260,15 @@ def test_expire_due_orders(db: psycopg.Connection[Any]) -> None:
 
     s = strategy(db)
     now = datetime.now(UTC)
-    soon = order_in(db, s.id, "approved", expires_at=now + timedelta(minutes=5))
+    soon = order_in(db, s.id, "approved", expires_at=now + timedelta(milliseconds=200))
     later = order_in(db, s.id, "submitted", expires_at=now + timedelta(hours=5))
-    done = order_in(db, s.id, "filled", expires_at=now + timedelta(minutes=1))
-    expired = orders.expire_due_orders(db, now + timedelta(minutes=10))
+    done = order_in(db, s.id, "filled", expires_at=now + timedelta(milliseconds=100))
+    # An expiry time ahead of the clock would expire orders early: refused, nothing expired.
+    with pytest.raises(ValidationError, match="now"):
+        orders.expire_due_orders(db, now + timedelta(hours=6))
+    assert orders.get_order(db, later.id).status == "submitted"
+    time.sleep(max(0.0, (soon.expires_at - datetime.now(UTC)).total_seconds()) + 0.05)
+    expired = orders.expire_due_orders(db)
     assert [o.id for o in expired] == [soon.id]
     assert orders.get_order(db, later.id).status == "submitted"
     assert orders.get_order(db, done.id).status == "filled"

@@ -1,4 +1,4 @@
--- requires: 0004_retention_settings 0100_market_data 0101_signals_system_events 0102_market_rollups 0200_order_workflow 0201_fills_and_positions 0202_risk_and_monitoring 0300_maintenance_runs 0500_ledger_promises
+-- requires: 0004_retention_settings 0100_market_data 0101_signals_system_events 0102_market_rollups 0200_order_workflow 0201_fills_and_positions 0202_risk_and_monitoring 0300_maintenance_runs 0500_ledger_promises 0520_market_guards 0540_ledger_text_and_time_checks
 -- What psql's \d+, \dv+ and \df+ say about every relation, column and function users read:
 -- everything in `trading` (trigger functions aside) and the ops_internal objects operators read.
 -- tests/test_comments.py fails naming each one without a comment, as the statement to add here.
@@ -597,9 +597,9 @@ COMMENT ON FUNCTION ops_internal.rollup_status() IS
     'How current each rollup is: refreshed through when (continuous aggregate watermark or last refresh), and the lag behind now().';
 COMMENT ON FUNCTION ops_internal.route_system_event() IS
     'Trigger: routes an INSERT into trading.system_events to the routine or critical table by severity.';
-COMMENT ON FUNCTION ops_internal.rollup_track_row() IS
-    'Trigger (apache edition): widens the transaction''s changed time range of a raw hypertable, row by row.';
-COMMENT ON FUNCTION ops_internal.rollup_flush_statement() IS
-    'Trigger (apache edition): logs the statement''s changed time range into ops_internal.rollup_invalidation.';
+COMMENT ON FUNCTION ops_internal.rollup_log_changes() IS
+    'Trigger (apache edition): logs the time range of the rows a statement wrote (its transition tables) into ops_internal.rollup_invalidation.';
+COMMENT ON FUNCTION ops_internal.market_time_window() IS
+    'The times market data may carry: from 2000-01-01 to one day ahead of now; rollups refresh only inside it.';
 
 -- @drop
