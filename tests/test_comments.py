@@ -130,3 +130,20 @@ def test_a_new_uncommented_object_is_reported(fresh_db: str) -> None:
             "COMMENT ON FUNCTION ops_internal.rollup_status() IS '...';",
         ]
     )
+
+
+def test_trading_lists_no_trigger_functions(shared_db: str) -> None:
+    """`\\df trading.*` shows what analysts and the app call, not the ledger's trigger functions."""
+    with psycopg.connect(shared_db) as conn:
+        rows = conn.execute(
+            "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname = 'trading' AND p.prorettype = 'trigger'::regtype ORDER BY 1"
+        ).fetchall()
+        moved = conn.execute(
+            "SELECT count(*) FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+            " JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE t.tgrelid = 'trading.staged_orders'::regclass AND n.nspname = 'ops_internal'"
+            " AND p.proname IN ('staged_orders_guard', 'staged_orders_audit')"
+        ).fetchone()
+    assert rows == [], f"trigger functions left in schema trading: {[r[0] for r in rows]}"
+    assert moved == (2,)  # the order guard and audit still fire, from ops_internal

@@ -1,4 +1,4 @@
--- requires: 0004_retention_settings 0100_market_data 0101_signals_system_events 0102_market_rollups 0200_order_workflow 0201_fills_and_positions 0202_risk_and_monitoring 0300_maintenance_runs 0500_ledger_promises 0520_market_guards 0540_ledger_text_and_time_checks
+-- requires: 0004_retention_settings 0100_market_data 0101_signals_system_events 0102_market_rollups 0200_order_workflow 0201_fills_and_positions 0202_risk_and_monitoring 0300_maintenance_runs 0500_ledger_promises 0520_market_guards 0540_ledger_text_and_time_checks 0503_trigger_functions_internal
 -- What psql's \d+, \dv+ and \df+ say about every relation, column and function users read:
 -- everything in `trading` (trigger functions aside) and the ops_internal objects operators read.
 -- tests/test_comments.py fails naming each one without a comment, as the statement to add here.
@@ -597,6 +597,14 @@ COMMENT ON FUNCTION ops_internal.rollup_status() IS
     'How current each rollup is: refreshed through when (continuous aggregate watermark or last refresh), and the lag behind now().';
 COMMENT ON FUNCTION ops_internal.route_system_event() IS
     'Trigger: routes an INSERT into trading.system_events to the routine or critical table by severity.';
+COMMENT ON FUNCTION ops_internal.staged_orders_guard() IS
+    'Trigger on trading.staged_orders (before insert and update): the order state machine, approval rules, kill switch and four eyes.';
+COMMENT ON FUNCTION ops_internal.staged_orders_audit() IS
+    'Trigger on trading.staged_orders (after insert and update): one trading.order_events row per change, and a NOTIFY order_updates hint.';
+COMMENT ON FUNCTION ops_internal.order_events_append_only() IS
+    'Trigger on trading.order_events: refuses UPDATE, DELETE and TRUNCATE of the audit trail for every role but a superuser.';
+COMMENT ON FUNCTION ops_internal.executions_apply_fill() IS
+    'Trigger on trading.executions (before insert): moves the order and the symbol''s position in the same statement, one fill of a symbol at a time.';
 COMMENT ON FUNCTION ops_internal.rollup_log_changes() IS
     'Trigger (apache edition): logs the time range of the rows a statement wrote (its transition tables) into ops_internal.rollup_invalidation.';
 COMMENT ON FUNCTION ops_internal.market_time_window() IS
