@@ -9,6 +9,8 @@
 --   4. separation of duties: only ops_risk changes strategies; an approver differs from the creator;
 --   8. staging a known client order id returns the order only when every term is identical.
 -- depends: 0300_maintenance_runs
+-- squawk-ignore-file constraint-missing-not-valid -- the checks come with new columns of small ledger tables (strategies, the kill switch, orders and fills of the day); the runner's lock_timeout bounds the wait
+-- squawk-ignore-file ban-drop-default -- 'unrecorded' only fills login_role of the events written before 0500; the audit trigger sets it on every new one
 
 -- The risk desk's role (cluster-wide, so created only when missing, like 0002_roles).
 DO $roles$

@@ -1,3 +1,4 @@
+-- squawk-ignore-file ban-drop-constraint -- a rollback removes the constraints its migration added
 -- Undo 0520_market_guards: drop the time and text bounds; back to the row triggers and the
 -- statement flush of 0102/0109 (rollup ranges from session settings).
 SET ROLE ops_owner;

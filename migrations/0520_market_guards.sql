@@ -19,6 +19,7 @@
 -- Constraints are added NOT VALID and then validated, so that existing rows are checked
 -- under a lighter lock than a plain ADD CONSTRAINT takes.
 -- depends: 0300_maintenance_runs
+-- squawk-ignore-file ban-drop-function -- the row trigger functions of 0109 that this replaces, after their triggers
 SET ROLE ops_owner;
 
 -- -- 1. rollup invalidation from transition tables (apache edition) --------------------------
@@ -143,32 +144,8 @@ ALTER TABLE ops_internal.system_events_critical
     ADD CONSTRAINT system_events_critical_message_valid
         CHECK (char_length(message) BETWEEN 1 AND 4000) NOT VALID;
 
--- A row already out of bounds (written before this migration), or a chunk that cannot be
--- scanned for it, must not block the deploy:
--- its constraint stays NOT VALID (new rows are checked all the same), with a warning naming
--- it; maintain skips such rows (ops_internal.market_time_window).
-DO $validate$
-DECLARE
-    c record;
-BEGIN
-    FOR c IN SELECT con.conrelid::regclass AS tbl, con.conname
-               FROM pg_constraint con
-              WHERE NOT con.convalidated AND con.contype = 'c'
-                AND con.conrelid IN ('trading.stock_prices'::regclass, 'trading.options_data'::regclass,
-                                     'trading.market_events'::regclass, 'trading.signals'::regclass,
-                                     'ops_internal.system_events_routine'::regclass,
-                                     'ops_internal.system_events_critical'::regclass)
-              ORDER BY 1, 2 LOOP
-        BEGIN
-            EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', c.tbl, c.conname);
-        EXCEPTION WHEN check_violation THEN
-            RAISE WARNING 'constraint % of % left NOT VALID: existing rows violate it', c.conname, c.tbl;
-        WHEN feature_not_supported OR object_not_in_prerequisite_state THEN
-            -- timescale edition: compressed chunks may refuse a validation scan.
-            RAISE WARNING 'constraint % of % left NOT VALID: %', c.conname, c.tbl, SQLERRM;
-        END;
-    END LOOP;
-END
-$validate$;
+-- The constraints above are validated by 0521, outside this transaction (a scan of every
+-- tick under this migration's ACCESS EXCLUSIVE locks would stop ingest for its whole length).
+
 
 RESET ROLE;

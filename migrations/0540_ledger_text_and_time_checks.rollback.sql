@@ -1,3 +1,4 @@
+-- squawk-ignore-file ban-drop-constraint -- a rollback removes the constraints its migration added
 -- Undo 0540_ledger_text_and_time_checks: the checks and their helper function.
 SET ROLE ops_owner;
 
