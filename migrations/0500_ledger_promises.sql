@@ -18,9 +18,13 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ops_risk') THEN
         CREATE ROLE ops_risk NOLOGIN;
     END IF;
+    -- Granted only when missing: a later run by a login that is no admin of ops_readonly
+    -- (a member of ops_owner, as the README allows) must not fail on it.
+    IF NOT pg_has_role('ops_risk', 'ops_readonly', 'MEMBER') THEN
+        GRANT ops_readonly TO ops_risk;
+    END IF;
 END
 $roles$;
-GRANT ops_readonly TO ops_risk;
 
 SET ROLE ops_owner;
 

@@ -96,6 +96,10 @@ def test_a_forged_notification_is_only_a_hint(fresh_db: str) -> None:
     assert received[0].order.filled_quantity == 0
 
 
+# Within the year an order may stay open (staged_orders_expires_at_valid), on whole seconds.
+EXPIRES = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
+
+
 def _terms() -> dict[str, Any]:
     return {
         "symbol": "AAPL", "side": "buy", "order_type": "stop_limit", "quantity": Decimal(10),
@@ -103,7 +107,7 @@ def _terms() -> dict[str, Any]:
         "time_in_force": "gtc", "created_by": "alice", "risk_score": Decimal(10), "risk_factors": {"a": 1},
         "portfolio_impact": {"b": 2}, "concentration_check": True, "compliance_flags": {"c": {"passed": True}},
         "metadata": {"d": 4}, "market_data": {"last_price": 10}, "tags": ["x", "y"], "signal_id": 7,
-        "expires_at": datetime(2100, 1, 1, tzinfo=UTC),
+        "expires_at": EXPIRES,
     }
 
 
@@ -112,7 +116,7 @@ CHANGED = {
     "stop_loss": Decimal("7"), "take_profit": None, "time_in_force": "day", "created_by": "bob",
     "risk_score": Decimal(11), "risk_factors": {"a": 2}, "portfolio_impact": {}, "concentration_check": None,
     "compliance_flags": {"c": {"passed": False}}, "metadata": {"d": 5}, "market_data": {"last_price": 11},
-    "tags": ["y", "x"], "signal_id": 8, "expires_at": datetime(2100, 1, 1, tzinfo=UTC) + timedelta(seconds=1),
+    "tags": ["y", "x"], "signal_id": 8, "expires_at": EXPIRES + timedelta(seconds=1),
     "symbol": "MSFT",
 }
 

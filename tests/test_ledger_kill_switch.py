@@ -55,8 +55,11 @@ def test_a_2099_dated_off_row_cannot_disable_the_switch(db: psycopg.Connection[A
             _as(db, role, "DELETE FROM trading.kill_switch_events")
     with pytest.raises(errors.InsufficientPrivilege):
         _as(db, "ops_readonly", "SELECT trading.set_kill_switch(false, 'x', 'mallory')")
-    # Even a row the owner writes by hand changes nothing: the state row decides, not created_at.
-    db.execute(forged)
+    # The owner's 2099 row is refused by the time bound (0540); one it writes by hand inside the
+    # bound changes nothing either: the state row decides, not created_at.
+    with pytest.raises(errors.CheckViolation), db.transaction():
+        db.execute(forged)
+    db.execute(forged.replace("'2099-01-01'", "clock_timestamp() + interval '4 minutes'"))
     on = risk.activate_kill_switch(db, "broker outage", "alice")
     assert on.active and risk.kill_switch_state(db).active
     row = db.execute("SELECT trading.kill_switch_active()").fetchone()
