@@ -85,6 +85,8 @@ def recent_system_events(
     """Events since ``since`` at or above ``min_severity``, newest first."""
     if not isinstance(min_severity, str) or min_severity.upper() not in SEVERITIES:
         raise ValidationError(f"min_severity must be one of {', '.join(SEVERITIES)}, got {min_severity!r}")
+    if limit < 1:
+        raise ValidationError(f"limit must be at least 1, got {limit}")
     params = {"since": since, "min_severity": min_severity.upper(), "component": component, "limit": limit}
     with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(SystemEvent)) as cur:
         return cur.execute(q("recent_system_events"), params).fetchall()

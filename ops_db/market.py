@@ -539,10 +539,21 @@ def put_call_ratios(conn: psycopg.Connection[Any], start: datetime, end: datetim
         return cur.execute(q("put_call_ratio"), {"start": start, "end": end}).fetchall()
 
 
+def _analytics_args(period: int, interval: timedelta, num_std: Decimal | None = None) -> None:
+    """The window and bar size of an indicator: a positive number of bars, a positive bar size."""
+    if period < 1 or period > 10_000:
+        raise ValidationError(f"period must be 1 to 10000 bars, got {period}")
+    if interval <= timedelta(0):
+        raise ValidationError(f"interval must be a positive bar size, got {interval}")
+    if num_std is not None and not (num_std.is_finite() and 0 < num_std <= 100):
+        raise ValidationError(f"num_std must be a positive number of standard deviations up to 100, got {num_std}")
+
+
 def rsi(
     conn: psycopg.Connection[Any], symbol: str, *, period: int = 14, interval: timedelta = timedelta(minutes=5),
     since: datetime | None = None,
 ) -> list[RsiPoint]:
+    _analytics_args(period, interval)
     params = {"symbol": symbol, "period": period, "interval": interval, "start": since}
     with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(RsiPoint)) as cur:
         return cur.execute(q("rsi"), params).fetchall()
@@ -552,6 +563,7 @@ def bollinger_bands(
     conn: psycopg.Connection[Any], symbol: str, *, period: int = 20, num_std: Decimal = Decimal(2),
     interval: timedelta = timedelta(minutes=5), since: datetime | None = None,
 ) -> list[BollingerPoint]:
+    _analytics_args(period, interval, num_std)
     params = {"symbol": symbol, "period": period, "num_std": num_std, "interval": interval, "start": since}
     with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(BollingerPoint)) as cur:
         return cur.execute(q("bollinger_bands"), params).fetchall()
@@ -561,6 +573,7 @@ def moving_average(
     conn: psycopg.Connection[Any], symbol: str, *, period: int = 20, interval: timedelta = timedelta(minutes=5),
     since: datetime | None = None,
 ) -> list[MovingAveragePoint]:
+    _analytics_args(period, interval)
     params = {"symbol": symbol, "period": period, "interval": interval, "start": since}
     with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(MovingAveragePoint)) as cur:
         return cur.execute(q("moving_average"), params).fetchall()

@@ -12,13 +12,13 @@ The work happens in SQL functions (sql/schema/100_market_maintenance.sql), so ps
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg.rows import class_row
 
-from ops_db.errors import wrap_errors
+from ops_db.errors import ValidationError, wrap_errors
 from ops_db.queries import q
 
 
@@ -106,6 +106,10 @@ def refresh_continuous_aggregates(conn: psycopg.Connection[Any], start: datetime
 
     Policies normally do this; the demo and tests call it where no background worker runs.
     """
+    latest = datetime.now(UTC) + timedelta(days=1)
+    for field, value in (("start", start), ("end", end)):
+        if value is not None and not datetime(2000, 1, 1, tzinfo=UTC) <= value <= latest:
+            raise ValidationError(f"{field} must be from 2000-01-01 to one day from now, got {value.isoformat()}")
     with wrap_errors():
         names = [s.name for s in rollup_status(conn)]
         for name in names:

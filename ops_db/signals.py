@@ -140,6 +140,10 @@ def recent_signals(
     min_confidence: Decimal | None = None,
     limit: int = 100,
 ) -> list[Signal]:
+    if limit < 1:
+        raise ValidationError(f"limit must be at least 1, got {limit}")
+    if min_confidence is not None and not min_confidence.is_finite():
+        raise ValidationError(f"min_confidence must be a number from 0 to 1, got {min_confidence}")
     params = {"since": since, "symbol": symbol, "min_confidence": min_confidence, "limit": limit}
     with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(Signal)) as cur:
         return cur.execute(q("recent_signals"), params).fetchall()

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from ops_db.errors import wrap_errors
+from ops_db.errors import ValidationError, wrap_errors
 from ops_db.queries import q
 
 
@@ -29,6 +29,8 @@ def server_facts(conn: psycopg.Connection[Any]) -> ServerFacts:
 
 def capabilities(edition: str) -> dict[str, str]:
     """How each TimescaleDB capability is provided on this edition (DESIGN.md, editions table)."""
+    if edition not in ("timescale", "apache"):
+        raise ValidationError(f"edition must be 'timescale' or 'apache', got {edition[:40]!r}")
     if edition == "timescale":
         return {
             "continuous aggregates": "native, refresh policies, real-time aggregation",

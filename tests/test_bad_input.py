@@ -406,40 +406,7 @@ def cases_for(function: str, func: Callable[..., Any], baseline: dict[str, Any])
 # Known gaps: cases a domain module does not handle yet (owner, what happens). Filled from the
 # run; the lead removes each when its module is fixed.
 
-KNOWN_GAPS: dict[tuple[str, str, str], str] = {
-    # market developer (events.py, tables of 0101)
-    ('events.recent_system_events', 'limit', 'zero'): 'accepted',
-    # market developer (market.py, tables of 0100)
-    ('market.bollinger_bands', 'interval', 'negative'): 'accepted',
-    ('market.bollinger_bands', 'interval', 'zero'): 'accepted',
-    ('market.bollinger_bands', 'num_std', 'inf'): 'accepted',
-    ('market.bollinger_bands', 'num_std', 'nan'): 'accepted',
-    ('market.bollinger_bands', 'period', 'negative'):
-        'message does not name the field: ValidationError: frame starting offset must not be negative',
-    ('market.bollinger_bands', 'period', 'zero'):
-        'message does not name the field: ValidationError: frame starting offset must not be negative',
-    ('market.moving_average', 'interval', 'negative'): 'accepted',
-    ('market.moving_average', 'interval', 'zero'): 'accepted',
-    ('market.rsi', 'interval', 'negative'): 'accepted',
-    ('market.rsi', 'interval', 'zero'): 'accepted',
-    # ledger developer (orders.py)
-    # market developer (rollups.py)
-    ('rollups.refresh_continuous_aggregates', 'end', '1900'):
-        'message does not name the field: OpsDbError: function "refresh_continuous_aggregate" is not suppo...',
-    ('rollups.refresh_continuous_aggregates', 'end', '9999'):
-        'message does not name the field: OpsDbError: function "refresh_continuous_aggregate" is not suppo...',
-    ('rollups.refresh_continuous_aggregates', 'start', '1900'):
-        'message does not name the field: OpsDbError: function "refresh_continuous_aggregate" is not suppo...',
-    ('rollups.refresh_continuous_aggregates', 'start', '9999'):
-        'message does not name the field: OpsDbError: function "refresh_continuous_aggregate" is not suppo...',
-    # market developer (signals.py, tables of 0101)
-    ('signals.recent_signals', 'limit', 'zero'): 'accepted',
-    ('signals.recent_signals', 'min_confidence', 'inf'): 'accepted',
-    ('signals.recent_signals', 'min_confidence', 'nan'): 'accepted',
-    # unowned (system.py)
-    ('system.capabilities', 'edition', '100k'): 'accepted',
-    ('system.capabilities', 'edition', 'empty'): 'accepted',
-}
+KNOWN_GAPS: dict[tuple[str, str, str], str] = {}
 
 
 # ----------------------------------------------------------------------------------------------
