@@ -21,7 +21,10 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(dirname "$SCRIPT_DIR")
 
 # Installed from the wheel, these scripts live in <venv>/lib/pythonX.Y/site-packages/ops_db/_data/scripts.
-INSTALL_PREFIX=$(cd "$SCRIPT_DIR/../../../../../.." 2>/dev/null && pwd || true)
+INSTALL_PREFIX=""
+if [[ -d $SCRIPT_DIR/../../../../../.. ]]; then
+    INSTALL_PREFIX=$(cd "$SCRIPT_DIR/../../../../../.." && pwd)
+fi
 
 find_ops_db() {
     if [[ -n ${OPS_DB_BIN:-} ]]; then
