@@ -28,7 +28,7 @@ CASES: list[tuple[str, tuple[str, ...], str]] = [
     ("kill switch", CLIENTS, "DELETE FROM trading.kill_switch_events"),
     ("kill switch", CLIENTS, "TRUNCATE trading.kill_switch_events"),
     ("kill switch", ("ops_readonly",), "SELECT trading.set_kill_switch(false, 'x', 'mallory')"),
-    ("kill switch", ("ops_readonly",), "SELECT trading.kill_switch_hold()"),
+    ("kill switch", ("ops_readonly",), "SELECT ops_internal.kill_switch_hold()"),
     ("kill switch", ALL, "SELECT trading.set_kill_switch(NULL, 'x', 'mallory')"),
     ("kill switch", ALL, "SELECT trading.set_kill_switch(true, 'x', 'bad actor!')"),
     ("kill switch", ALL, "SELECT trading.set_kill_switch(true, ' ', 'alice')"),
@@ -59,7 +59,7 @@ CASES: list[tuple[str, tuple[str, ...], str]] = [
     ("fill state", CLIENTS, "UPDATE trading.positions SET realized_pnl = 1e9"),
     ("fill state", ALL, "INSERT INTO trading.executions (order_id, quantity, price, recorded_by)"
                         " VALUES ({submitted}, 1, 10, 'bad actor!')"),
-    ("fill state", ("ops_readonly", "ops_risk"), "SELECT trading.lock_symbol('AAPL')"),
+    ("fill state", ("ops_readonly", "ops_risk"), "SELECT ops_internal.lock_symbol('AAPL')"),
     # separation of duties
     ("duties", ("ops_app", "ops_readonly"), "INSERT INTO trading.strategies (name) VALUES ('sneaky')"),
     ("duties", ("ops_app", "ops_readonly"), "UPDATE trading.strategies SET requires_approval = false"),

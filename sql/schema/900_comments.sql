@@ -1,4 +1,4 @@
--- requires: 0004_retention_settings 0100_market_data 0101_signals_system_events 0102_market_rollups 0200_order_workflow 0201_fills_and_positions 0202_risk_and_monitoring 0300_maintenance_runs 0500_ledger_promises 0520_market_guards 0540_ledger_text_and_time_checks 0503_trigger_functions_internal
+-- requires: 0004_retention_settings 0100_market_data 0101_signals_system_events 0102_market_rollups 0200_order_workflow 0201_fills_and_positions 0202_risk_and_monitoring 0300_maintenance_runs 0500_ledger_promises 0520_market_guards 0540_ledger_text_and_time_checks 0503_trigger_functions_internal 0504_ledger_helpers_internal
 -- What psql's \d+, \dv+ and \df+ say about every relation, column and function users read:
 -- everything in `trading` (trigger functions aside) and the ops_internal objects operators read.
 -- tests/test_comments.py fails naming each one without a comment, as the statement to add here.
@@ -539,10 +539,10 @@ COMMENT ON COLUMN trading.v_today_orders.updated_at IS 'When it last changed.';
 -- Functions of 0200_order_workflow and 0201_fills_and_positions -------------------------------
 -- (trigger functions are left out: they are not for users and are to leave `trading`)
 COMMENT ON FUNCTION trading.kill_switch_active() IS 'Whether trading is halted: trading.kill_switch_state.active.';
-COMMENT ON FUNCTION trading.kill_switch_hold() IS 'Internal to the order guard: reads the kill switch FOR SHARE, so a halt waits for orders in flight.';
+COMMENT ON FUNCTION ops_internal.kill_switch_hold() IS 'Internal to the order guard: reads the kill switch FOR SHARE, so a halt waits for orders in flight.';
 COMMENT ON FUNCTION trading.set_kill_switch(boolean, text, text) IS 'Halt (true) or resume (false) trading, with a reason and the acting user; the only way to change the kill switch.';
-COMMENT ON FUNCTION trading.lock_symbol(text) IS 'Internal: the per-symbol transaction lock that fills and position closes take, so they apply one at a time.';
-COMMENT ON FUNCTION trading.order_change_context(bigint) IS 'Internal: who acts in the order change an owner function is making (read by the audit trigger).';
+COMMENT ON FUNCTION ops_internal.lock_symbol(text) IS 'Internal: the per-symbol transaction lock that fills and position closes take, so they apply one at a time.';
+COMMENT ON FUNCTION ops_internal.order_change_context(bigint) IS 'Internal: who acts in the order change an owner function is making (read by the audit trigger).';
 COMMENT ON FUNCTION trading.stage_order(text, bigint, bigint, text, text, text, numeric, numeric, numeric, numeric, numeric, text, text, numeric, jsonb, jsonb, boolean, jsonb, jsonb, jsonb, text[], timestamptz) IS
     'Stage an order idempotently: a known client order id returns the existing order only when every term is identical, else raises naming the fields that differ.';
 COMMENT ON FUNCTION trading.transition_order(bigint, text, text, text, text) IS
@@ -558,7 +558,7 @@ COMMENT ON FUNCTION trading.order_transition_allowed(text, text) IS 'The order s
 COMMENT ON FUNCTION trading.order_status_terminal(text) IS 'Whether an order status is final: filled, cancelled, rejected or expired.';
 COMMENT ON FUNCTION trading.order_approval_reasons(trading.staged_orders) IS
     'Why an order needs approval (risk score > 75, failed compliance or concentration check, strategy limits): one line each.';
-COMMENT ON FUNCTION trading.current_actor() IS 'The authenticated login role (session_user): what the database records when no validated actor is given.';
+COMMENT ON FUNCTION ops_internal.current_actor() IS 'The authenticated login role (session_user): what the database records when no validated actor is given.';
 
 -- Functions of sql/schema/110_market_analytics.sql --------------------------------------------
 COMMENT ON FUNCTION trading.price_bars(text, interval, timestamptz, timestamptz) IS
