@@ -73,6 +73,9 @@ def test_every_check_runs_and_nothing_leaks_the_password(server: Server, fresh_d
         assert checks["backup_age"]["status"] == "CRITICAL"  # nothing in BACKUP_DIR yet
         assert outputs[2].stdout.endswith("# EOF\n")
         assert 'ops_db_health_check_status{database="' in outputs[2].stdout
+        # Nagios perfdata: one label a series (a check's extra figure must not reuse its name).
+        labels = [item.split("=", 1)[0] for item in outputs[0].stdout.splitlines()[0].split(" | ", 1)[1].split()]
+        assert len(labels) == len(set(labels)), sorted(label for label in labels if labels.count(label) > 1)
 
 
 def test_backup_age_follows_the_newest_good_backup(fresh_db: str, tmp_path: Path) -> None:

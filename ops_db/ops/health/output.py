@@ -58,10 +58,19 @@ def _perf(name: str, value: float, unit: str, th: Threshold | None) -> str:
 def perfdata(report: HealthReport) -> str:
     """``label=value[UOM];warn;crit;min;max`` for every figure (Nagios plugin guidelines)."""
     parts = []
+    used: set[str] = set()
+
+    def label(name: str, unit: str) -> str:
+        # A label names one series: a check's extra figure named like the check gets its unit.
+        if name in used:
+            name = f"{name}_{unit if unit.isalpha() else 'value'}"
+        used.add(name)
+        return name
+
     for r in report.results:
         if r.value is not None and r.threshold is not None:
-            parts.append(_perf(r.name, r.value, r.threshold.unit, r.threshold))
-        parts += [_perf(f.name, f.value, f.unit, None) for f in r.figures]
+            parts.append(_perf(label(r.name, r.threshold.unit), r.value, r.threshold.unit, r.threshold))
+        parts += [_perf(label(f.name, f.unit), f.value, f.unit, None) for f in r.figures]
     return " ".join(parts)
 
 
