@@ -59,6 +59,15 @@ PUBLIC_MODULES = (
 # when a later one is refused, as documented): no savepoint around the whole call.
 BATCHED = frozenset({"ops_db.market.ingest_price_stream"})
 
+# Row parameters whose function checks every row itself, field by field, with rules at least as
+# strict as these (market._check_tick: symbol pattern, aware time inside the window, exact
+# decimals, bigint volume) and names the row: checking them here too cost 0.77 s per 200 000
+# ticks on the ingest path. The container is still checked there (rows_of: no str, mapping).
+ROWS_CHECKED_BY_CALLEE = {
+    "ops_db.market.ingest_prices": "ticks",
+    "ops_db.market.ingest_price_stream": "ticks",
+}
+
 INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -385,6 +394,7 @@ class _Signature:
     names: tuple[str, ...]  # positional-or-keyword parameter names, in order
     hints: dict[str, Any]
     conn_index: int | None  # position of the connection parameter, when there is one
+    callee_checked: frozenset[str] = frozenset()  # parameters the function checks row by row itself
 
 
 def _signature(func: Callable[..., Any]) -> _Signature:
@@ -406,7 +416,7 @@ def _arguments(sig: _Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) -
 
 def check_arguments(sig: _Signature, arguments: dict[str, Any]) -> None:
     for name, value in arguments.items():
-        if name != "conn":
+        if name != "conn" and name not in sig.callee_checked:
             check_value(name, value, sig.hints.get(name, Any))
 
 
@@ -421,8 +431,11 @@ def contract(func: F) -> F:
     if getattr(func, "__ops_db_contract__", False):
         return func
     sig = _signature(func)
+    qualified = f"{func.__module__}.{func.__qualname__}"
+    if qualified in ROWS_CHECKED_BY_CALLEE:
+        sig = dataclasses.replace(sig, callee_checked=frozenset({ROWS_CHECKED_BY_CALLEE[qualified]}))
     streaming = _is_streaming(func)
-    batched = f"{func.__module__}.{func.__qualname__}" in BATCHED
+    batched = qualified in BATCHED
 
     @functools.wraps(func)
     def checked(*args: Any, **kwargs: Any) -> Any:
