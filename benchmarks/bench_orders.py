@@ -19,7 +19,7 @@ import psycopg
 
 from benchmarks.common import Result, Scratch, Side, alternate
 from ops_db import orders, risk
-from ops_db.db import create_pool
+from ops_db.core.db import create_pool
 
 WORKERS = 4
 PGBENCH = Path("/usr/lib/postgresql/15/bin/pgbench")

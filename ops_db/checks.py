@@ -5,7 +5,7 @@ The database refuses; this only says why (errors.register_constraint, read by er
 
 from __future__ import annotations
 
-from ops_db.errors import ValidationError, register_constraint
+from ops_db.core.errors import ValidationError, register_constraint
 
 _SYMBOL = "1-32 upper-case letters, digits, '.', '/', '-' or spaces, starting with a letter or digit"
 _NAME = "1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit"

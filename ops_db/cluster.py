@@ -19,7 +19,7 @@ from pathlib import Path
 
 from psycopg.conninfo import make_conninfo
 
-from ops_db.errors import ClusterError
+from ops_db.core.errors import ClusterError
 
 DEFAULT_PORT = 55432
 SUPERUSER = "postgres"

@@ -14,8 +14,8 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.errors import ValidationError, register_constraint, wrap_errors
-from ops_db.queries import q
+from ops_db.core.errors import ValidationError, register_constraint, wrap_errors
+from ops_db.core.queries import q
 
 SEVERITIES = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "EMERGENCY")
 CRITICAL_SEVERITIES = ("CRITICAL", "EMERGENCY")

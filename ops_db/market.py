@@ -25,10 +25,10 @@ from psycopg import sql
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.errors import ValidationError, register_constraint, translate, wrap_errors
-from ops_db.queries import q
-from ops_db.rows import named_tuple_row
-from ops_db.validate import RowError, check_decimal, rows_of
+from ops_db.core.contract import RowError, check_decimal, rows_of
+from ops_db.core.errors import ValidationError, register_constraint, translate, wrap_errors
+from ops_db.core.queries import q
+from ops_db.core.rows import named_tuple_row
 
 SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.-]{0,9}$")  # as CHECK stock_prices_symbol_format
 OPTION_SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.]{0,5} *[0-9]{6}[CP][0-9]{8}$")  # OCC symbology
@@ -136,7 +136,7 @@ class IngestResult:
 
 
 class Bar(NamedTuple):
-    """One OHLCV bar. A NamedTuple, not a frozen dataclass: bars come by the thousand (see ops_db.rows)."""
+    """One OHLCV bar. A NamedTuple, not a frozen dataclass: bars come by the thousand (see ops_db.core.rows)."""
 
     bucket: datetime
     symbol: str

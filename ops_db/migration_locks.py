@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from ops_db import settings
-from ops_db.errors import MigrationError
+from ops_db.core import settings
+from ops_db.core.errors import MigrationError
 
 T = TypeVar("T")
 

@@ -34,8 +34,8 @@ from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
 from yoyo.connections import parse_uri
 from yoyo.migrations import topological_sort
 
-from ops_db import paths, settings
-from ops_db.errors import DatabaseUnavailable, MigrationError, MigrationLockTimeout, translate
+from ops_db.core import paths, settings
+from ops_db.core.errors import DatabaseUnavailable, MigrationError, MigrationLockTimeout, translate
 from ops_db.migration_locks import BlockerWatch, LockPolicy, watching, with_lock_retries
 
 # The migrations everything else stands on: the extension, the cluster-wide roles, the schemas.

@@ -13,9 +13,9 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.errors import ValidationError, register_constraint, wrap_errors
+from ops_db.core.errors import ValidationError, register_constraint, wrap_errors
+from ops_db.core.queries import q
 from ops_db.orders import atomic
-from ops_db.queries import q
 
 HEALTH_STATUSES = ("healthy", "degraded", "down", "unknown")
 

@@ -22,7 +22,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.errors import (
+from ops_db.core.errors import (
     DuplicateOrder,
     InvalidTransition,
     NotFound,
@@ -31,7 +31,7 @@ from ops_db.errors import (
     register_constraint,
     wrap_errors,
 )
-from ops_db.queries import q
+from ops_db.core.queries import q
 
 CHANNEL = "order_updates"
 OPEN_STATUSES = ("staged", "pending_approval", "approved", "submitted", "partially_filled")

@@ -16,9 +16,9 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.errors import NotFound, ValidationError, register_constraint, wrap_errors
+from ops_db.core.errors import NotFound, ValidationError, register_constraint, wrap_errors
+from ops_db.core.queries import q
 from ops_db.orders import atomic
-from ops_db.queries import q
 
 CURRENT_PRICE_VALID = "positions_current_price_valid"
 SNAPSHOT_KEY = "portfolio_snapshots_pkey"

@@ -12,9 +12,9 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.errors import ValidationError, register_constraint, translate, wrap_errors
-from ops_db.queries import q
-from ops_db.validate import RowError, check_decimal, rows_of
+from ops_db.core.contract import RowError, check_decimal, rows_of
+from ops_db.core.errors import ValidationError, register_constraint, translate, wrap_errors
+from ops_db.core.queries import q
 
 SIGNAL_TYPES = ("BUY", "SELL", "HOLD")
 

@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from ops_db.errors import ValidationError, wrap_errors
-from ops_db.queries import q
+from ops_db.core.errors import ValidationError, wrap_errors
+from ops_db.core.queries import q
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def _main(argv: list[str]) -> int:
     if len(argv) > 1:
         conninfo = argv[1]
     else:
-        from ops_db.settings import resolve
+        from ops_db.core.settings import resolve
 
         conninfo = resolve().conninfo
     sys.stdout.write(render(conninfo))

@@ -1,6 +1,6 @@
 """One contract for bad input, over EVERY public function of ops_db (issue 10, item 7).
 
-The functions are found by introspection (ops_db.validate.PUBLIC_MODULES), so a new public
+The functions are found by introspection (ops_db.core.contract.PUBLIC_MODULES), so a new public
 function without a baseline call here fails `test_every_public_function_has_cases`. For each,
 bad inputs are derived from the annotation of every parameter (wrong types, naive datetimes,
 far-future and pre-2000 times, empty and 100 000-character strings, lone surrogates, NUL, huge
@@ -34,8 +34,9 @@ import pytest
 from psycopg import sql
 
 import ops_db
-from ops_db import market, orders, signals, validate
-from ops_db.errors import OpsDbError
+from ops_db import market, orders, signals
+from ops_db.core import contract as validate
+from ops_db.core.errors import OpsDbError
 from tests import ledger_helpers as lh
 
 assert ops_db.__version__  # the package's import applies the contract

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from ops_db import risk
-from ops_db.errors import OpsDbError, RetryableConflict, ValidationError
+from ops_db.core.errors import OpsDbError, RetryableConflict, ValidationError
 
 RUNS = 20
 

@@ -12,7 +12,7 @@ import pytest
 from psycopg.pq import TransactionStatus
 
 from ops_db import events, risk
-from ops_db.errors import OpsDbError, ValidationError
+from ops_db.core.errors import OpsDbError, ValidationError
 
 SINCE = datetime.now(UTC) - timedelta(days=1)
 

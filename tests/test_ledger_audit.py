@@ -16,7 +16,7 @@ import pytest
 from psycopg import errors
 
 from ops_db import orders
-from ops_db.errors import ValidationError
+from ops_db.core.errors import ValidationError
 from tests.ledger_helpers import order_in, strategy
 
 FORGE = ("SELECT set_config('ops_db.actor', 'mallory', true), "

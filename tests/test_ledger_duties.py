@@ -12,7 +12,7 @@ import pytest
 from psycopg import errors
 
 from ops_db import orders, risk
-from ops_db.errors import DuplicateOrder, PermissionDenied, SelfApproval
+from ops_db.core.errors import DuplicateOrder, PermissionDenied, SelfApproval
 from tests.ledger_helpers import count, order_in, stage, strategy, unique
 
 STRATEGY_WRITES = [

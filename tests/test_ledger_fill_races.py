@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from ops_db import orders, positions
-from ops_db.errors import OpsDbError
+from ops_db.core.errors import OpsDbError
 from tests.ledger_helpers import order_in, strategy
 
 RUNS = 20

@@ -19,7 +19,7 @@ import pytest
 from psycopg import errors
 
 from ops_db import orders, risk
-from ops_db.errors import KillSwitchActive, OpsDbError
+from ops_db.core.errors import KillSwitchActive, OpsDbError
 from tests.ledger_helpers import order_in, stage, strategy, unique
 
 RUNS = 20

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from ops_db import events, market, signals
-from ops_db.errors import ValidationError
+from ops_db.core.errors import ValidationError
 from ops_db.market import MarketEvent, OptionQuote, PriceTick
 
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from ops_db import market
-from ops_db.errors import ValidationError
+from ops_db.core.errors import ValidationError
 from ops_db.market import MarketEvent, OptionQuote, PriceTick
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from ops_db import market
-from ops_db.errors import ValidationError
+from ops_db.core.errors import ValidationError
 from ops_db.market import PriceTick
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ops_db.paths import migrations_dir
+from ops_db.core.paths import migrations_dir
 from tools.lint_migrations import main as lint
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,9 +19,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from ops_db.core.paths import migrations_dir
 from ops_db.migration_locks import MigrationBlocked
 from ops_db.migrations import Runner
-from ops_db.paths import migrations_dir
 from tests import ledger_helpers
 
 LOCK_WAIT = 0.5  # seconds, the runner's lock_timeout in these tests

@@ -9,9 +9,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ops_db.errors import MigrationError, MigrationLockTimeout
+from ops_db.core.errors import MigrationError, MigrationLockTimeout
+from ops_db.core.paths import migrations_dir
 from ops_db.migrations import RollbackRefused, Runner
-from ops_db.paths import migrations_dir
 from tests.schema_snapshot import diff, snapshot
 
 

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from ops_db import orders
-from ops_db.errors import DuplicateOrder, InvalidTransition, OpsDbError, OrderNotFound, Overfill, ValidationError
+from ops_db.core.errors import DuplicateOrder, InvalidTransition, OpsDbError, OrderNotFound, Overfill, ValidationError
 from tests.ledger_helpers import count, order_in, stage, strategy
 
 
@@ -242,7 +242,7 @@ def test_list_orders_keyset_pagination_and_filters(db: psycopg.Connection[Any]) 
 
 
 def test_list_orders_uses_an_index(db: psycopg.Connection[Any]) -> None:
-    from ops_db.queries import q
+    from ops_db.core.queries import q
 
     db.execute("SET LOCAL enable_seqscan = off")
     params = {"statuses": None, "symbol": None, "strategy_id": None, "since": None, "until": None,

@@ -12,7 +12,7 @@ import pytest
 from psycopg import errors as pg
 
 from ops_db import orders, risk
-from ops_db.errors import InvalidTransition, KillSwitchActive, ValidationError
+from ops_db.core.errors import InvalidTransition, KillSwitchActive, ValidationError
 from tests.ledger_helpers import LEGAL, STATUSES, count, order_in, stage, strategy, unique
 
 ILLEGAL = sorted((a, b) for a in STATUSES for b in STATUSES if a != b and (a, b) not in LEGAL)
@@ -249,7 +249,7 @@ def test_kill_switch_blocks_new_risk_but_not_its_removal(db: psycopg.Connection[
 def test_inactive_strategy_cannot_stage(db: psycopg.Connection[Any]) -> None:
     s = strategy(db)
     risk.set_strategy_active(db, s.id, False)
-    from ops_db.errors import ValidationError
+    from ops_db.core.errors import ValidationError
 
     with pytest.raises(ValidationError, match="not active"):
         stage(db, s.id)

@@ -13,8 +13,9 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from ops_db import db, risk
-from ops_db.errors import DatabaseUnavailable
+from ops_db import risk
+from ops_db.core import db
+from ops_db.core.errors import DatabaseUnavailable
 from tests.conftest import Server
 from tests.ops_helpers import password_url
 

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from ops_db import monitoring, orders, risk
-from ops_db.errors import NotFound, ValidationError
+from ops_db.core.errors import NotFound, ValidationError
 from tests.ledger_helpers import order_in, stage, strategy, trade
 
 D = Decimal

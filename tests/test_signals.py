@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from ops_db import signals
-from ops_db.errors import ValidationError
+from ops_db.core.errors import ValidationError
 from ops_db.signals import NewSignal
 from tests.conftest import Server
 from tests.market_fixtures import bring_rollups_up_to_date, day_start

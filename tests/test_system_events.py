@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from ops_db import events
-from ops_db.errors import ValidationError
+from ops_db.core.errors import ValidationError
 
 
 def test_routing_by_severity_and_reading_back(db: psycopg.Connection[Any]) -> None:

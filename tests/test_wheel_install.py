@@ -59,7 +59,7 @@ def _env(venv: Path, **extra: str) -> dict[str, str]:
 
 def test_the_installed_package_is_the_wheel(wheel_venv: Path, tmp_path: Path) -> None:
     probe = _run([str(wheel_venv / "bin" / "python"), "-c",
-                  "import ops_db, ops_db.paths as p; print(ops_db.__file__); print(p.scripts_dir())"],
+                  "import ops_db, ops_db.core.paths as p; print(ops_db.__file__); print(p.scripts_dir())"],
                  env=_env(wheel_venv), cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
     module, scripts = probe.stdout.splitlines()

@@ -10,7 +10,7 @@ import typer
 
 from ops_db.cli import db_cmds, demo_cmds, ledger_cmds, migrate_cmds, ops_cmds  # noqa: F401  (register commands)
 from ops_db.cli.app import app
-from ops_db.errors import OpsDbError, translate
+from ops_db.core.errors import OpsDbError, translate
 
 __all__ = ["app", "main"]
 

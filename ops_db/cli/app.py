@@ -84,7 +84,7 @@ def flag(name: str, envvar: str, help: str) -> Any:
 
 
 def conninfo(url: str | None) -> str:
-    from ops_db import settings
+    from ops_db.core import settings
 
     return settings.resolve(url).conninfo
 

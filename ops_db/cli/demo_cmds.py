@@ -13,11 +13,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from ops_db import db, market, rollups
+from ops_db import market, rollups
 from ops_db.cli.app import UrlOption, app, conninfo, console, flag
+from ops_db.core import db
+from ops_db.core.errors import ValidationError, wrap_errors
+from ops_db.core.queries import q
 from ops_db.demo.market import DEFAULT_SYMBOLS, generate
-from ops_db.errors import ValidationError, wrap_errors
-from ops_db.queries import q
 from ops_db.signals import record_signals
 from ops_db.system import server_facts
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ops_db.cli.app import UrlOption, app, conninfo, console, flag, print_json, sub_app
-from ops_db.errors import OpsDbError, RetryableConflict
+from ops_db.core.errors import OpsDbError, RetryableConflict
 
 kill_app = sub_app("The kill switch: while on, the database refuses new orders, approvals and submissions.")
 app.add_typer(kill_app, name="kill-switch")
@@ -38,7 +38,8 @@ def _actor(actor: str | None) -> str:
 @kill_app.command("status")
 def kill_status(url: UrlOption = None, json_out: StatusJson = False) -> None:
     """Whether trading is halted. Exit 0 either way; --json for scripts."""
-    from ops_db import db, risk
+    from ops_db import risk
+    from ops_db.core import db
 
     with db.connect(conninfo(url)) as conn:
         state = risk.kill_switch_state(conn)
@@ -86,7 +87,8 @@ def _blocked(blockers: list[Any]) -> KillSwitchBlocked:
 
 
 def _switch(url: str | None, active: bool, reason: str, actor: str, terminate: bool) -> Any:
-    from ops_db import db, risk
+    from ops_db import risk
+    from ops_db.core import db
 
     change = risk.activate_kill_switch if active else risk.deactivate_kill_switch
     with db.connect(conninfo(url), autocommit=True) as conn:
@@ -127,7 +129,8 @@ def kill_off(reason: OffReason, actor: OffActor = None, url: UrlOption = None) -
 @app.command("expire-orders")
 def expire_orders(actor: ExpireActor = None, url: UrlOption = None, json_out: ExpireJson = False) -> None:
     """Expire every open order whose expires_at has passed (cron-safe; run every minute)."""
-    from ops_db import db, orders
+    from ops_db import orders
+    from ops_db.core import db
 
     with db.connect(conninfo(url)) as conn:
         expired = orders.expire_due_orders(conn, actor=_actor(actor) if actor else "system")
@@ -141,7 +144,7 @@ def expire_orders(actor: ExpireActor = None, url: UrlOption = None, json_out: Ex
 @app.command("positions")
 def show_positions(url: UrlOption = None) -> None:
     """Open positions and today's P&L."""
-    from ops_db import db
+    from ops_db.core import db
     from ops_db.demo.trading import show
 
     with db.connect(conninfo(url)) as conn:

@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ops_db import db
 from ops_db.cli.app import UrlOption, app, conninfo, console, flag, print_json
-from ops_db.errors import VerificationFailed
+from ops_db.core import db
+from ops_db.core.errors import VerificationFailed
 from ops_db.migrations import FOUNDATION, Runner
 from ops_db.system import capabilities, server_facts
 

@@ -54,7 +54,7 @@ SCRIPTS = {"backup": "backup.sh", "restore": "restore.sh"}
 @backup_app.command("scripts-dir")
 def backup_scripts_dir() -> None:
     """Print the directory holding backup.sh and restore.sh (inside the installed package, or the checkout)."""
-    from ops_db.paths import scripts_dir
+    from ops_db.core.paths import scripts_dir
 
     typer.echo(str(scripts_dir()))
 
@@ -74,8 +74,8 @@ def backup_run(
     import os
     import shutil
 
-    from ops_db.errors import ConfigurationError
-    from ops_db.paths import scripts_dir
+    from ops_db.core.errors import ConfigurationError
+    from ops_db.core.paths import scripts_dir
 
     if script in ("-h", "--help"):
         typer.echo(ctx.get_help())
@@ -121,7 +121,7 @@ def backup_dump(
     url: UrlOption = None,
 ) -> None:
     """pg_dump into --work with its manifest, in one snapshot; prints the set's name (scripts/backup.sh)."""
-    from ops_db import settings
+    from ops_db.core import settings
     from ops_db.ops.backup import take_dump
 
     source = settings.with_dbname(conninfo(url), database) if database else conninfo(url)
@@ -222,7 +222,7 @@ def health(
     Thresholds: OPS_DB_HEALTH_<CHECK>_WARN / _CRIT (see docs/operations.md). A database
     that cannot be reached is CRITICAL with a one-line reason.
     """
-    from ops_db.errors import OpsDbError
+    from ops_db.core.errors import OpsDbError
     from ops_db.ops.health import Budget, as_json, as_openmetrics, as_text, run_checks
 
     try:
@@ -256,7 +256,7 @@ def stats(
 
     On a terminal: tables. Piped: tab-separated lines, names never cut.
     """
-    from ops_db import db
+    from ops_db.core import db
     from ops_db.ops.stats import collect, render
 
     with db.connect(conninfo(url), autocommit=True) as conn:

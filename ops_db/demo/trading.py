@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ops_db import monitoring, orders, positions, risk
-from ops_db.errors import wrap_errors
-from ops_db.queries import q
+from ops_db.core.errors import wrap_errors
+from ops_db.core.queries import q
 
 ORDERS_PER_SYMBOL = 8
 CASH = Decimal(1_000_000)

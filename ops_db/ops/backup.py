@@ -36,10 +36,10 @@ from psycopg import pq, sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import class_row
 
-from ops_db import db, settings
-from ops_db.errors import BackupError, ConfigurationError, wrap_errors
+from ops_db.core import db, settings
+from ops_db.core.errors import BackupError, ConfigurationError, wrap_errors
+from ops_db.core.queries import q
 from ops_db.ops.catalog import data_relations, row_counts
-from ops_db.queries import q
 from ops_db.system import server_facts
 
 MANIFEST_FORMAT = 1

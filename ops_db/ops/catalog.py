@@ -13,8 +13,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
-from ops_db.errors import wrap_errors
-from ops_db.queries import q
+from ops_db.core.errors import wrap_errors
+from ops_db.core.queries import q
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,10 @@ from psycopg import sql
 from psycopg.rows import class_row
 from yoyo.migrations import topological_sort
 
-from ops_db import db, settings
-from ops_db.errors import DatabaseUnavailable, MigrationError, OpsDbError, translate, wrap_errors
+from ops_db.core import db, settings
+from ops_db.core.errors import DatabaseUnavailable, MigrationError, OpsDbError, translate, wrap_errors
+from ops_db.core.queries import q
 from ops_db.migrations import Runner
-from ops_db.queries import q
 
 SCRATCH_PREFIX = "ops_drift_"
 STALE_AFTER_SECONDS = 600  # a scratch database older than this, with nobody connected, is a leftover

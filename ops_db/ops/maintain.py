@@ -20,10 +20,10 @@ from psycopg import sql
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db import db
-from ops_db.errors import OpsDbError, wrap_errors
+from ops_db.core import db
+from ops_db.core.errors import OpsDbError, wrap_errors
+from ops_db.core.queries import q
 from ops_db.ops.health import job_grace, job_states
-from ops_db.queries import q
 from ops_db.system import server_facts
 
 LOCK_KEY = 0x6F70_7364_6D  # "opsdm": maintain runs, distinct from the migration lock

@@ -17,9 +17,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
+from ops_db.core.queries import q
 from ops_db.ops.backup import newest_complete_backup
 from ops_db.ops.health.model import CheckResult, Figure, Status, env_number, fmt, threshold, worst
-from ops_db.queries import q
 
 
 # -- the checks ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from ops_db.errors import OpsDbError
+from ops_db.core.errors import OpsDbError
 
 
 class Status(enum.IntEnum):

@@ -25,8 +25,9 @@ from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import class_row
 
-from ops_db import settings
-from ops_db.errors import OpsDbError
+from ops_db.core import settings
+from ops_db.core.errors import OpsDbError
+from ops_db.core.queries import q
 from ops_db.ops.backup import default_backup_dir
 from ops_db.ops.health.checks import APACHE_ONLY, CHECK_NAMES, CHECKS, TIMESCALE_ONLY, Context
 from ops_db.ops.health.model import (
@@ -38,7 +39,6 @@ from ops_db.ops.health.model import (
     parse_number,
     threshold,
 )
-from ops_db.queries import q
 
 APPLICATION_NAME = "ops-db health"
 _MARGIN = 0.3  # seconds kept back from the deadline to write the answer

@@ -11,7 +11,7 @@ import functools
 import re
 from typing import LiteralString, cast
 
-from ops_db import paths
+from ops_db.core import paths
 
 _NAME = re.compile(r"^-- name: ([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from ops_db.errors import ConfigurationError
+from ops_db.core.errors import ConfigurationError
 
 # libpq variables that, when set, mean the caller configured a server through the environment.
 _LIBPQ_SERVER_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE")

@@ -40,7 +40,7 @@ import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.types.json import Json, Jsonb
 
-from ops_db.errors import OpsDbError, ValidationError, translate
+from ops_db.core.errors import OpsDbError, ValidationError, translate
 
 # The modules whose public functions make up the application API.
 PUBLIC_MODULES = (

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from ops_db import settings
-from ops_db.errors import DatabaseUnavailable, wrap_errors
+from ops_db.core import settings
+from ops_db.core.errors import DatabaseUnavailable, wrap_errors
 
 APPLICATION_NAME = "ops-db"
 
