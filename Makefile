@@ -7,8 +7,12 @@ STAMP := $(VENV)/.installed-stamp
 # The migration linter: squawk's PyPI wheel carries its binary (nothing fetched at run time).
 SQUAWK_VERSION := 2.70.0
 SQUAWK_STAMP := $(VENV)/.squawk-$(SQUAWK_VERSION)-stamp
+# The async -> sync generator (tools/async_to_sync.py) uses unasyncd's transformer, which needs only
+# libcst (a dev dependency); --no-deps keeps its CLI's pins (rich, typer) out of our environment.
+UNASYNCD_VERSION := 0.10.1
+UNASYNCD_STAMP := $(VENV)/.unasyncd-$(UNASYNCD_VERSION)-stamp
 
-.PHONY: run test check install timescaledb bench clean
+.PHONY: run test check generate install timescaledb bench clean
 
 run: install timescaledb  ## everything installed, local database up, migrated, demo data, analytics shown
 	$(BIN)/ops-db db up
@@ -19,7 +23,8 @@ run: install timescaledb  ## everything installed, local database up, migrated, 
 test: install $(SQUAWK_STAMP) timescaledb  ## everything installed (the migration linter too), the whole suite
 	$(BIN)/pytest
 
-check: install $(SQUAWK_STAMP)  ## lint, types, migration linter, shell scripts: what CI runs
+check: install $(SQUAWK_STAMP) $(UNASYNCD_STAMP)  ## lint, types, migration linter, shell scripts: what CI runs
+	$(BIN)/python tools/async_to_sync.py --check
 	$(BIN)/ruff check ops_db tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/python tools/lint_migrations.py --squawk $(BIN)/squawk
@@ -29,6 +34,13 @@ check: install $(SQUAWK_STAMP)  ## lint, types, migration linter, shell scripts:
 			|| echo "shellcheck could not be installed"; fi
 	@if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh .ci/run && echo "shellcheck: clean"; \
 	else echo "shellcheck not installed: scripts/*.sh not checked (apt-get install shellcheck)"; fi
+
+generate: install $(UNASYNCD_STAMP)  ## regenerate the sync API from its async source (ops_db/aio)
+	$(BIN)/python tools/async_to_sync.py
+
+$(UNASYNCD_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet --no-deps 'unasyncd==$(UNASYNCD_VERSION)'
+	touch $(UNASYNCD_STAMP)
 
 $(SQUAWK_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet 'squawk-cli==$(SQUAWK_VERSION)'

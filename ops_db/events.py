@@ -14,20 +14,13 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.core.errors import ValidationError, register_constraint, wrap_errors
+from ops_db.core.contract import api
+from ops_db.core.error_map import map_errors
+from ops_db.core.errors import ValidationError
 from ops_db.core.queries import q
 
 SEVERITIES = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "EMERGENCY")
 CRITICAL_SEVERITIES = ("CRITICAL", "EMERGENCY")
-
-for _table in ("system_events_routine", "system_events_critical"):
-    for _column in ("timestamp", "created_at"):
-        register_constraint(f"{_table}_{_column}_bounded", ValidationError,
-                            f"{_column} must lie between 2000-01-01 UTC and one day from now")
-    for _column in ("component", "event_type"):
-        register_constraint(f"{_table}_{_column}_valid", ValidationError,
-                            f"{_column} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
-    register_constraint(f"{_table}_message_valid", ValidationError, "message must be 1-4000 characters")
 
 
 @dataclass(frozen=True)
@@ -41,6 +34,7 @@ class SystemEvent:
     details: dict[str, Any]
 
 
+@api
 def record_system_event(
     conn: psycopg.Connection[Any],
     severity: str,
@@ -68,12 +62,13 @@ def record_system_event(
         "details": Jsonb(details or {}),
         "timestamp": timestamp,
     }
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(SystemEvent)) as cur:
+    with map_errors(), conn.transaction(), conn.cursor(row_factory=class_row(SystemEvent)) as cur:
         row = cur.execute(q("insert_system_event"), params).fetchone()
     assert row is not None
     return row
 
 
+@api
 def recent_system_events(
     conn: psycopg.Connection[Any],
     *,
@@ -88,5 +83,5 @@ def recent_system_events(
     if limit < 1:
         raise ValidationError(f"limit must be at least 1, got {limit}")
     params = {"since": since, "min_severity": min_severity.upper(), "component": component, "limit": limit}
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(SystemEvent)) as cur:
+    with map_errors(), conn.transaction(), conn.cursor(row_factory=class_row(SystemEvent)) as cur:
         return cur.execute(q("recent_system_events"), params).fetchall()

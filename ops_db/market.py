@@ -25,8 +25,9 @@ from psycopg import sql
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.core.contract import RowError, check_decimal, rows_of
-from ops_db.core.errors import ValidationError, register_constraint, translate, wrap_errors
+from ops_db.core.contract import RowError, api, check_decimal, rows_of
+from ops_db.core.error_map import map_errors, translate
+from ops_db.core.errors import ValidationError
 from ops_db.core.queries import q
 from ops_db.core.rows import named_tuple_row
 
@@ -46,31 +47,6 @@ BAR_TABLES: dict[str, str] = {
 }
 BarInterval = Literal["1m", "5m", "1h", "1d"]
 Progress = Callable[[int], None]
-
-for _name, _message in {
-    "stock_prices_symbol_format": "symbol must be 1-10 upper-case letters, digits, '.' or '-', starting with a letter",
-    "stock_prices_prices_positive": "prices must be positive numbers",
-    "stock_prices_high_low_range": "high must be the highest and low the lowest price of the tick",
-    "stock_prices_volume_nonnegative": "volume cannot be negative",
-    "options_data_option_type_known": "option type must be CALL or PUT",
-    "options_data_bid_not_above_ask": "bid cannot be above ask",
-    "options_data_option_symbol_format": "option symbol must follow OCC symbology (ROOT YYMMDD C/P strike*1000)",
-    "options_data_symbol_matches_contract": "option symbol does not match expiration, type and strike",
-    "options_data_prices_nonnegative": "option prices cannot be negative",
-    "options_data_volume_nonnegative": "volume and open interest cannot be negative",
-    "options_data_greeks_sane": "implied volatility, gamma and vega must be >= 0 and delta within -1..1",
-    "market_events_event_type_format": "event type must be lower_snake_case",
-    "market_events_symbol_format": "symbol must be 1-10 upper-case letters, digits, '.' or '-', starting with a letter",
-    "stock_prices_timestamp_bounded": "timestamp must lie between 2000-01-01 UTC and one day from now",
-    "stock_prices_created_at_bounded": "created_at must lie between 2000-01-01 UTC and one day from now",
-    "stock_prices_updated_at_bounded": "updated_at must lie between 2000-01-01 UTC and one day from now",
-    "options_data_timestamp_bounded": "timestamp must lie between 2000-01-01 UTC and one day from now",
-    "options_data_created_at_bounded": "created_at must lie between 2000-01-01 UTC and one day from now",
-    "options_data_updated_at_bounded": "updated_at must lie between 2000-01-01 UTC and one day from now",
-    "market_events_timestamp_bounded": "timestamp must lie between 2000-01-01 UTC and one day from now",
-    "market_events_created_at_bounded": "created_at must lie between 2000-01-01 UTC and one day from now",
-}.items():
-    register_constraint(_name, ValidationError, _message)
 
 
 # -- inputs ------------------------------------------------------------------------------
@@ -338,7 +314,7 @@ def _copy(
     total: int,
     progress: Progress | None,
 ) -> IngestResult:
-    with wrap_errors(), conn.transaction(), conn.cursor() as cur:
+    with map_errors(), conn.transaction(), conn.cursor() as cur:
         cur.execute(q(create))
         with cur.copy(q(copy_sql)) as copy:
             copy.set_types(types)
@@ -380,6 +356,7 @@ def _copy_new_prices(
     return IngestResult(received=len(ticks), inserted=len(ticks), updated=0)
 
 
+@api(rows_checked_by_callee="ticks")
 def ingest_prices(
     conn: psycopg.Connection[Any], ticks: Iterable[PriceTick], *, progress: Progress | None = None
 ) -> IngestResult:
@@ -427,6 +404,7 @@ def ingest_prices(
     )
 
 
+@api(atomic=False, rows_checked_by_callee="ticks")
 def ingest_price_stream(
     conn: psycopg.Connection[Any], ticks: Iterable[PriceTick], *, batch_size: int = 50_000,
     progress: Progress | None = None,
@@ -456,6 +434,7 @@ def ingest_price_stream(
     return IngestResult(received=received, inserted=inserted, updated=updated)
 
 
+@api
 def ingest_options(
     conn: psycopg.Connection[Any], quotes: Iterable[OptionQuote], *, progress: Progress | None = None
 ) -> IngestResult:
@@ -478,6 +457,7 @@ def ingest_options(
     )
 
 
+@api
 def ingest_events(
     conn: psycopg.Connection[Any], events: Iterable[MarketEvent], *, progress: Progress | None = None
 ) -> IngestResult:
@@ -497,6 +477,7 @@ def ingest_events(
 # -- reading -----------------------------------------------------------------------------
 
 
+@api
 def bars(
     conn: psycopg.Connection[Any], symbol: str, interval: BarInterval, start: datetime, end: datetime
 ) -> list[Bar]:
@@ -504,10 +485,11 @@ def bars(
     if interval not in BAR_TABLES:
         raise ValidationError(f"bar interval must be one of {', '.join(BAR_TABLES)}, got {interval!r}")
     query = sql.SQL(q("bars")).format(table=sql.Identifier("trading", BAR_TABLES[interval]))
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=named_tuple_row(Bar)) as cur:
+    with map_errors(), conn.transaction(), conn.cursor(row_factory=named_tuple_row(Bar)) as cur:
         return cur.execute(query, {"symbol": symbol, "start": start, "end": end}).fetchall()
 
 
+@api
 def latest_prices(conn: psycopg.Connection[Any], symbols: Sequence[str] | None = None) -> list[LatestPrice]:
     """The newest price of every symbol, or of ``symbols`` (a list: a bare string is refused)."""
     wanted = None
@@ -516,10 +498,11 @@ def latest_prices(conn: psycopg.Connection[Any], symbols: Sequence[str] | None =
         for n, s in enumerate(wanted, start=1):
             if not isinstance(s, str):
                 raise ValidationError(f"symbols[{n}] must be a str, got {type(s).__name__}")
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(LatestPrice)) as cur:
+    with map_errors(), conn.transaction(), conn.cursor(row_factory=class_row(LatestPrice)) as cur:
         return cur.execute(q("latest_prices"), {"symbols": wanted or None}).fetchall()
 
 
+@api
 def options_chain(
     conn: psycopg.Connection[Any],
     underlying: str,
@@ -530,12 +513,13 @@ def options_chain(
     """Latest quote since ``quoted_since`` of each contract expiring in [expires_from, expires_to]."""
     params = {"underlying": underlying, "expires_from": expires_from, "expires_to": expires_to,
               "quoted_since": quoted_since}
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(ChainQuote)) as cur:
+    with map_errors(), conn.transaction(), conn.cursor(row_factory=class_row(ChainQuote)) as cur:
         return cur.execute(q("options_chain"), params).fetchall()
 
 
+@api
 def put_call_ratios(conn: psycopg.Connection[Any], start: datetime, end: datetime) -> list[PutCallRatio]:
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(PutCallRatio)) as cur:
+    with map_errors(), conn.transaction(), conn.cursor(row_factory=class_row(PutCallRatio)) as cur:
         return cur.execute(q("put_call_ratio"), {"start": start, "end": end}).fetchall()
 
 
@@ -549,37 +533,41 @@ def _analytics_args(period: int, interval: timedelta, num_std: Decimal | None = 
         raise ValidationError(f"num_std must be a positive number of standard deviations up to 100, got {num_std}")
 
 
+@api
 def rsi(
     conn: psycopg.Connection[Any], symbol: str, *, period: int = 14, interval: timedelta = timedelta(minutes=5),
     since: datetime | None = None,
 ) -> list[RsiPoint]:
     _analytics_args(period, interval)
     params = {"symbol": symbol, "period": period, "interval": interval, "start": since}
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(RsiPoint)) as cur:
+    with map_errors(), conn.transaction(), conn.cursor(row_factory=class_row(RsiPoint)) as cur:
         return cur.execute(q("rsi"), params).fetchall()
 
 
+@api
 def bollinger_bands(
     conn: psycopg.Connection[Any], symbol: str, *, period: int = 20, num_std: Decimal = Decimal(2),
     interval: timedelta = timedelta(minutes=5), since: datetime | None = None,
 ) -> list[BollingerPoint]:
     _analytics_args(period, interval, num_std)
     params = {"symbol": symbol, "period": period, "num_std": num_std, "interval": interval, "start": since}
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(BollingerPoint)) as cur:
+    with map_errors(), conn.transaction(), conn.cursor(row_factory=class_row(BollingerPoint)) as cur:
         return cur.execute(q("bollinger_bands"), params).fetchall()
 
 
+@api
 def moving_average(
     conn: psycopg.Connection[Any], symbol: str, *, period: int = 20, interval: timedelta = timedelta(minutes=5),
     since: datetime | None = None,
 ) -> list[MovingAveragePoint]:
     _analytics_args(period, interval)
     params = {"symbol": symbol, "period": period, "interval": interval, "start": since}
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(MovingAveragePoint)) as cur:
+    with map_errors(), conn.transaction(), conn.cursor(row_factory=class_row(MovingAveragePoint)) as cur:
         return cur.execute(q("moving_average"), params).fetchall()
 
 
+@api
 def vwap(conn: psycopg.Connection[Any], symbol: str, start: datetime, end: datetime) -> Decimal | None:
-    with wrap_errors(), conn.transaction():
+    with map_errors(), conn.transaction():
         row = conn.execute(q("vwap"), {"symbol": symbol, "start": start, "end": end}).fetchone()
     return None if row is None else row[0]

@@ -35,7 +35,8 @@ from yoyo.connections import parse_uri
 from yoyo.migrations import topological_sort
 
 from ops_db.core import paths, settings
-from ops_db.core.errors import DatabaseUnavailable, MigrationError, MigrationLockTimeout, translate
+from ops_db.core.error_map import translate
+from ops_db.core.errors import DatabaseUnavailable, MigrationError, MigrationLockTimeout
 from ops_db.migration_locks import BlockerWatch, LockPolicy, watching, with_lock_retries
 
 # The migrations everything else stands on: the extension, the cluster-wide roles, the schemas.

@@ -13,7 +13,8 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.core.errors import ValidationError, register_constraint, wrap_errors
+from ops_db.core.contract import api
+from ops_db.core.error_map import map_errors
 from ops_db.core.queries import q
 from ops_db.orders import atomic
 
@@ -30,21 +31,6 @@ DECISION_ACTION_VALID = "agent_decisions_action_valid"
 DECISION_CONFIDENCE_VALID = "agent_decisions_confidence_valid"
 METRIC_NAME_VALID = "performance_metrics_metric_valid"
 METRIC_VALUE_FINITE = "performance_metrics_value_finite"
-
-for _name, _message in (
-    (HEALTH_COMPONENT_VALID, "component must be 1-64 letters, digits, '.', '_' or '-'"),
-    (HEALTH_STATUS_VALID, "health status must be healthy, degraded, down or unknown"),
-    (HEALTH_SCORE_VALID, "health score must be between 0 and 100"),
-    (QUALITY_SOURCE_VALID, "source must be 1-64 letters, digits, '.', '_' or '-'"),
-    (QUALITY_CHECK_NAME_VALID, "check name must be a lower-case word such as 'price_gap'"),
-    (QUALITY_SCORE_VALID, "quality score must be between 0 and 100"),
-    (DECISION_AGENT_VALID, "agent must be 1-64 letters, digits, '.', '_' or '-'"),
-    (DECISION_ACTION_VALID, "action must be a lower-case word such as 'open_position'"),
-    (DECISION_CONFIDENCE_VALID, "confidence must be between 0 and 1"),
-    (METRIC_NAME_VALID, "metric must be a lower-case name such as 'sharpe_ratio' or 'latency.p99'"),
-    (METRIC_VALUE_FINITE, "a metric value must be a finite number within ±1e18"),
-):
-    register_constraint(_name, ValidationError, _message)
 
 
 @dataclass(frozen=True)
@@ -96,6 +82,7 @@ def _json(value: Mapping[str, Any] | None) -> Jsonb:
     return Jsonb(dict(value or {}))
 
 
+@api
 def record_system_health(
     conn: psycopg.Connection[Any],
     component: str,
@@ -120,12 +107,14 @@ def record_system_health(
     return row
 
 
+@api
 def latest_system_health(conn: psycopg.Connection[Any]) -> list[HealthSample]:
     """The newest sample per component (components silent for a day are left out)."""
-    with wrap_errors(), conn.cursor(row_factory=class_row(HealthSample)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(HealthSample)) as cur:
         return cur.execute(q("latest_system_health")).fetchall()
 
 
+@api
 def record_data_quality(
     conn: psycopg.Connection[Any],
     source: str,
@@ -152,6 +141,7 @@ def record_data_quality(
     return row
 
 
+@api
 def record_agent_decision(
     conn: psycopg.Connection[Any],
     agent: str,
@@ -184,6 +174,7 @@ def record_agent_decision(
     return row
 
 
+@api
 def record_performance_metric(
     conn: psycopg.Connection[Any],
     metric: str,

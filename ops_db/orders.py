@@ -22,15 +22,9 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.core.errors import (
-    DuplicateOrder,
-    InvalidTransition,
-    NotFound,
-    OrderNotFound,
-    ValidationError,
-    register_constraint,
-    wrap_errors,
-)
+from ops_db.core.contract import api
+from ops_db.core.error_map import map_errors
+from ops_db.core.errors import NotFound, OrderNotFound, ValidationError
 from ops_db.core.queries import q
 
 CHANNEL = "order_updates"
@@ -72,46 +66,6 @@ STATUS_REASON_VALID = "staged_orders_status_reason_valid"
 _NAME_RULE = "1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit"
 _ID_RULE = "1-64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
 _LIMIT = "a positive number no larger than 1,000,000,000"
-
-for _name, _cls, _message in (
-    (CLIENT_ORDER_ID_KEY, DuplicateOrder, "an order with this client order id already exists"),
-    (BROKER_ORDER_ID_KEY, ValidationError, "this broker order id already belongs to another order"),
-    (STRATEGY_FKEY, ValidationError, "no strategy with that id"),
-    (CLIENT_ORDER_ID_VALID, ValidationError, f"client order id must be {_ID_RULE}"),
-    (BROKER_ORDER_ID_VALID, ValidationError, f"broker order id must be {_ID_RULE}"),
-    (SYMBOL_VALID, ValidationError,
-     "symbol must be 1-32 upper-case letters, digits, '.', '/', '-' or spaces, starting with a letter or digit"),
-    (SIDE_VALID, ValidationError, "side must be 'buy' or 'sell'"),
-    (ORDER_TYPE_VALID, ValidationError, "order type must be 'market', 'limit', 'stop' or 'stop_limit'"),
-    (TIME_IN_FORCE_VALID, ValidationError, "time in force must be day, gtc, ioc, fok, opg or cls"),
-    (STATUS_VALID, InvalidTransition, "unknown order status"),
-    (QUANTITY_VALID, ValidationError, f"quantity must be {_LIMIT}, with at most 8 decimals"),
-    (PRICES_VALID, ValidationError, f"limit, stop, stop-loss and take-profit prices must each be {_LIMIT}"),
-    (LIMIT_PRICE_MATCHES_TYPE, ValidationError,
-     "order type and limit price disagree: limit and stop-limit orders need a limit price; market and stop "
-     "orders must not have one"),
-    (STOP_PRICE_MATCHES_TYPE, ValidationError,
-     "order type and stop price disagree: stop and stop-limit orders need a stop price; market and limit "
-     "orders must not have one"),
-    (CREATED_BY_VALID, ValidationError, f"the user staging an order must be {_NAME_RULE}"),
-    (APPROVED_BY_VALID, ValidationError, f"the approver must be {_NAME_RULE}"),
-    (RISK_SCORE_VALID, ValidationError, "risk score must be between 0 and 100"),
-    (REJECTION_REASON_VALID, ValidationError, "a rejection reason must have 1 to 2000 characters"),
-    (JSON_OBJECTS, ValidationError,
-     "risk factors, portfolio impact, compliance flags, metadata and market data must be JSON objects"),
-    (TAGS_VALID, ValidationError, "an order has at most 32 tags"),
-    (EXPIRES_AFTER_CREATION, ValidationError, "an order must expire after it is staged"),
-    (FILL_BROKER_TRADE_ID_KEY, ValidationError, "a fill with this broker trade id is already recorded"),
-    (FILL_ORDER_FKEY, OrderNotFound, "no order with that id"),
-    (FILL_QUANTITY_VALID, ValidationError, f"fill quantity must be {_LIMIT}, with at most 8 decimals"),
-    (FILL_PRICE_VALID, ValidationError, f"fill price must be {_LIMIT}"),
-    (FILL_COSTS_VALID, ValidationError, "commission and fees must be between 0 and 1,000,000,000"),
-    (FILL_VENUE_VALID, ValidationError, "venue must be 1-32 letters, digits, '.', '_' or '-'"),
-    (FILL_BROKER_TRADE_ID_VALID, ValidationError, f"broker trade id must be {_ID_RULE}"),
-    (FILL_RECORDED_BY_VALID, ValidationError, f"who records a fill (actor) must be {_NAME_RULE}"),
-    (STATUS_REASON_VALID, ValidationError, "a reason must have 1 to 2000 characters"),
-):
-    register_constraint(_name, _cls, _message)
 
 
 @dataclass(frozen=True)
@@ -230,7 +184,7 @@ def atomic(conn: psycopg.Connection[Any]) -> Iterator[None]:
     """Errors as ops_db errors, and all-or-nothing: a savepoint inside the caller's transaction,
     a transaction of its own on an autocommit connection. On an idle connection that is not in
     autocommit mode the statements open the caller's transaction, which the caller commits."""
-    with wrap_errors():
+    with map_errors():
         if conn.autocommit or conn.info.transaction_status != TransactionStatus.IDLE:
             with conn.transaction():
                 yield
@@ -262,6 +216,7 @@ def _json(value: Mapping[str, Any] | None) -> Jsonb:
     return Jsonb(dict(value) if value is not None else {})
 
 
+@api
 def stage_order(
     conn: psycopg.Connection[Any],
     *,
@@ -321,6 +276,7 @@ def stage_order(
     return row
 
 
+@api
 def screen_order(conn: psycopg.Connection[Any], order_id: int, actor: str = "system") -> Order:
     """Staged -> pending_approval when an approval rule applies, else -> approved."""
     with _atomic(conn), conn.cursor(row_factory=class_row(Order)) as cur:
@@ -350,16 +306,19 @@ def _transition(
     return row
 
 
+@api
 def approve_order(conn: psycopg.Connection[Any], order_id: int, approver: str) -> Order:
     """Approve an order awaiting approval (or a staged one that needs none)."""
     return _transition(conn, order_id, "approved", approver)
 
 
+@api
 def reject_order(conn: psycopg.Connection[Any], order_id: int, actor: str, reason: str) -> Order:
     """Reject a staged or pending order (the approver), or a submitted one (the broker refused it)."""
     return _transition(conn, order_id, "rejected", actor, reason=reason)
 
 
+@api
 def submit_order(
     conn: psycopg.Connection[Any], order_id: int, broker_order_id: str, actor: str = "system"
 ) -> Order:
@@ -367,11 +326,13 @@ def submit_order(
     return _transition(conn, order_id, "submitted", actor, broker_order_id=broker_order_id)
 
 
+@api
 def cancel_order(conn: psycopg.Connection[Any], order_id: int, actor: str, reason: str | None = None) -> Order:
     """Cancel an open order; what was filled stays filled."""
     return _transition(conn, order_id, "cancelled", actor, reason=reason)
 
 
+@api
 def expire_order(
     conn: psycopg.Connection[Any], order_id: int, actor: str = "system", reason: str | None = None
 ) -> Order:
@@ -379,6 +340,7 @@ def expire_order(
     return _transition(conn, order_id, "expired", actor, reason=reason)
 
 
+@api
 def expire_due_orders(
     conn: psycopg.Connection[Any], now: datetime | None = None, actor: str = "system"
 ) -> list[Order]:
@@ -388,6 +350,7 @@ def expire_due_orders(
         return cur.execute(q("expire_due_orders"), params).fetchall()
 
 
+@api
 def record_fill(
     conn: psycopg.Connection[Any],
     order_id: int,
@@ -420,13 +383,15 @@ def record_fill(
     return row
 
 
+@api
 def get_order(conn: psycopg.Connection[Any], order_id: int) -> Order:
-    with wrap_errors():
+    with map_errors():
         return _one(conn, "order_by_id", {"order_id": order_id}, f"no order with id {order_id}")
 
 
+@api
 def get_order_by_client_id(conn: psycopg.Connection[Any], client_order_id: str) -> Order:
-    with wrap_errors():
+    with map_errors():
         return _one(
             conn,
             "order_by_client_id",
@@ -435,8 +400,9 @@ def get_order_by_client_id(conn: psycopg.Connection[Any], client_order_id: str) 
         )
 
 
+@api
 def get_order_by_broker_id(conn: psycopg.Connection[Any], broker_order_id: str) -> Order:
-    with wrap_errors():
+    with map_errors():
         return _one(
             conn,
             "order_by_broker_id",
@@ -445,6 +411,7 @@ def get_order_by_broker_id(conn: psycopg.Connection[Any], broker_order_id: str) 
         )
 
 
+@api
 def list_orders(
     conn: psycopg.Connection[Any],
     *,
@@ -469,24 +436,27 @@ def list_orders(
         "after_id": after.id if after else None,
         "limit": limit,
     }
-    with wrap_errors(), conn.cursor(row_factory=class_row(Order)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(Order)) as cur:
         rows = cur.execute(q("list_orders"), params).fetchall()
     cursor = OrderCursor(rows[-1].created_at, rows[-1].id) if len(rows) == limit else None
     return OrderPage(tuple(rows), cursor)
 
 
+@api
 def order_events(conn: psycopg.Connection[Any], order_id: int) -> list[OrderEvent]:
     """The audit trail of one order, oldest first."""
-    with wrap_errors(), conn.cursor(row_factory=class_row(OrderEvent)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(OrderEvent)) as cur:
         return cur.execute(q("order_events"), {"order_id": order_id}).fetchall()
 
 
+@api
 def order_executions(conn: psycopg.Connection[Any], order_id: int) -> list[Execution]:
     """The fills of one order, oldest first."""
-    with wrap_errors(), conn.cursor(row_factory=class_row(Execution)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(Execution)) as cur:
         return cur.execute(q("order_executions"), {"order_id": order_id}).fetchall()
 
 
+@api
 def order_ids_of(payload: str) -> tuple[int, int] | None:
     """(order id, event id) of a notification, or None when it does not carry two integer ids."""
     try:
@@ -499,18 +469,20 @@ def order_ids_of(payload: str) -> tuple[int, int] | None:
     return order_id, event_id
 
 
+@api
 def read_update(conn: psycopg.Connection[Any], order_id: int, event_id: int) -> OrderUpdate | None:
     """The event ``event_id`` of order ``order_id`` and the order as the tables hold them;
     None when the trail has no such event of that order (a forged or stale notification)."""
-    with wrap_errors(), conn.cursor(row_factory=class_row(OrderEvent)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(OrderEvent)) as cur:
         event = cur.execute(q("order_event_by_id"), {"order_id": order_id, "event_id": event_id}).fetchone()
     if event is None:
         return None
-    with wrap_errors():
+    with map_errors():
         order = _one(conn, "order_by_id", {"order_id": order_id}, f"no order with id {order_id}")
     return OrderUpdate(event=event, order=order)
 
 
+@api
 def order_updates(
     conn: psycopg.Connection[Any], *, timeout: float | None = None, stop_after: int | None = None
 ) -> Iterator[OrderUpdate]:
@@ -521,7 +493,7 @@ def order_updates(
     ``stop_after`` updates; it runs forever when both are None."""
     if not conn.autocommit:
         raise ValidationError("order updates need a connection in autocommit mode")
-    with wrap_errors():
+    with map_errors():
         conn.execute(q("listen_order_updates"))
     return _updates(conn, timeout, stop_after)
 
@@ -533,7 +505,7 @@ def _updates(conn: psycopg.Connection[Any], timeout: float | None, stop_after: i
         wait = None if deadline is None else deadline - time.monotonic()
         if wait is not None and wait <= 0:
             return
-        with wrap_errors():
+        with map_errors():
             batch = list(conn.notifies(timeout=wait, stop_after=1))
         for notify in batch:
             ids = order_ids_of(notify.payload) if notify.channel == CHANNEL else None

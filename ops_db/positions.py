@@ -16,17 +16,15 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.core.errors import NotFound, ValidationError, register_constraint, wrap_errors
+from ops_db.core.contract import api
+from ops_db.core.error_map import map_errors
+from ops_db.core.errors import NotFound
 from ops_db.core.queries import q
 from ops_db.orders import atomic
 
 CURRENT_PRICE_VALID = "positions_current_price_valid"
 SNAPSHOT_KEY = "portfolio_snapshots_pkey"
 SNAPSHOT_CASH_VALID = "portfolio_snapshots_cash_valid"
-
-register_constraint(CURRENT_PRICE_VALID, ValidationError, "a mark price must be a positive number up to 1,000,000,000")
-register_constraint(SNAPSHOT_KEY, ValidationError, "a portfolio snapshot for that time already exists")
-register_constraint(SNAPSHOT_CASH_VALID, ValidationError, "cash balance must be a finite amount within ±1e15")
 
 
 @dataclass(frozen=True)
@@ -65,23 +63,27 @@ class PortfolioSnapshot:
     details: dict[str, Any]
 
 
+@api
 def open_positions(conn: psycopg.Connection[Any]) -> list[Position]:
-    with wrap_errors(), conn.cursor(row_factory=class_row(Position)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(Position)) as cur:
         return cur.execute(q("open_positions")).fetchall()
 
 
+@api
 def position_by_symbol(conn: psycopg.Connection[Any], symbol: str) -> Position | None:
     """The open position in ``symbol``, or None when flat."""
-    with wrap_errors(), conn.cursor(row_factory=class_row(Position)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(Position)) as cur:
         return cur.execute(q("position_by_symbol"), {"symbol": symbol}).fetchone()
 
 
+@api
 def closed_positions(conn: psycopg.Connection[Any], since: datetime, until: datetime | None = None) -> list[Position]:
     until = until or datetime.now().astimezone() + timedelta(seconds=1)
-    with wrap_errors(), conn.cursor(row_factory=class_row(Position)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(Position)) as cur:
         return cur.execute(q("closed_positions"), {"since": since, "until": until}).fetchall()
 
 
+@api
 def mark_to_market(
     conn: psycopg.Connection[Any], symbol: str, price: Decimal, at: datetime | None = None
 ) -> Position:
@@ -93,6 +95,7 @@ def mark_to_market(
     return row
 
 
+@api
 def close_position(conn: psycopg.Connection[Any], symbol: str, price: Decimal, reason: str) -> Position:
     """Close the rest of a position at ``price`` without a fill (expiry, assignment, write-off);
     the difference to average cost is realized."""
@@ -102,6 +105,7 @@ def close_position(conn: psycopg.Connection[Any], symbol: str, price: Decimal, r
     return row
 
 
+@api
 def take_portfolio_snapshot(
     conn: psycopg.Connection[Any],
     cash_balance: Decimal,
@@ -116,14 +120,16 @@ def take_portfolio_snapshot(
     return row
 
 
+@api
 def portfolio_history(
     conn: psycopg.Connection[Any], since: datetime, until: datetime | None = None
 ) -> list[PortfolioSnapshot]:
     until = until or datetime.now().astimezone() + timedelta(seconds=1)
-    with wrap_errors(), conn.cursor(row_factory=class_row(PortfolioSnapshot)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(PortfolioSnapshot)) as cur:
         return cur.execute(q("portfolio_history"), {"since": since, "until": until}).fetchall()
 
 
+@api
 def latest_portfolio_snapshot(conn: psycopg.Connection[Any]) -> PortfolioSnapshot | None:
-    with wrap_errors(), conn.cursor(row_factory=class_row(PortfolioSnapshot)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(PortfolioSnapshot)) as cur:
         return cur.execute(q("latest_portfolio_snapshot")).fetchone()

@@ -17,7 +17,9 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.core.errors import NotFound, ValidationError, register_constraint, wrap_errors
+from ops_db.core.contract import api
+from ops_db.core.error_map import map_errors
+from ops_db.core.errors import NotFound, ValidationError
 from ops_db.core.queries import q
 from ops_db.orders import atomic
 
@@ -40,28 +42,6 @@ RECON_RESOLUTION_COMPLETE = "reconciliation_log_resolution_complete"
 RECON_NUMBERS_VALID = "reconciliation_log_numbers_valid"
 KILL_SWITCH_REASON_VALID = "kill_switch_events_reason_valid"
 KILL_SWITCH_ACTOR_VALID = "kill_switch_events_actor_valid"
-
-for _name, _message in (
-    (STRATEGY_NAME_KEY, "a strategy with this name already exists"),
-    (STRATEGY_NAME_VALID, "strategy name must be 1-64 letters, digits, spaces, '.', '_' or '-'"),
-    (STRATEGY_TYPE_VALID, "strategy type must be a lower-case word such as 'manual' or 'momentum'"),
-    (STRATEGY_MODE_VALID, "strategy mode must be PAPER or LIVE"),
-    (STRATEGY_MAX_QUANTITY_VALID, "max order quantity must be a positive number up to 1,000,000,000"),
-    (STRATEGY_MAX_VALUE_VALID, "max order value must be a positive amount up to 1e15"),
-    (ALERT_TYPE_VALID, "alert type must be a lower-case word such as 'drawdown' or 'position_limit'"),
-    (ALERT_SEVERITY_VALID, "severity must be INFO, WARNING, CRITICAL or EMERGENCY"),
-    (ALERT_MESSAGE_VALID, "an alert needs a message of 1 to 4000 characters"),
-    (ALERT_SOURCE_VALID, "alert source must be 1-64 letters, digits, '.', '_' or '-'"),
-    (ALERT_RESOLUTION_COMPLETE, "resolving needs who resolved it and a resolution of 1 to 2000 characters"),
-    (RECON_SYMBOL_VALID, "symbol must be 1-32 upper-case letters, digits, '.', '/', '-' or spaces"),
-    (RECON_ISSUE_TYPE_VALID, "issue type must be quantity_mismatch, price_mismatch, missing_at_broker, "
-                             "unknown_at_broker, order_status_mismatch or other"),
-    (RECON_RESOLUTION_COMPLETE, "resolving needs who resolved it and a resolution of 1 to 2000 characters"),
-    (RECON_NUMBERS_VALID, "quantities must be within ±1,000,000,000 and prices between 0 and 1,000,000,000"),
-    (KILL_SWITCH_REASON_VALID, "the kill switch needs a reason of 1 to 2000 characters"),
-    (KILL_SWITCH_ACTOR_VALID, "who switches must be 1-64 letters, digits, '.', '_', '@' or '-'"),
-):
-    register_constraint(_name, ValidationError, _message)
 
 
 @dataclass(frozen=True)
@@ -151,6 +131,7 @@ class KillSwitchState:
 
 
 # -- strategies -------------------------------------------------------------------------
+@api
 def create_strategy(
     conn: psycopg.Connection[Any],
     name: str,
@@ -181,24 +162,28 @@ def create_strategy(
     return row
 
 
+@api
 def get_strategy(conn: psycopg.Connection[Any], strategy_id: int) -> Strategy:
-    with wrap_errors(), conn.cursor(row_factory=class_row(Strategy)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(Strategy)) as cur:
         row = cur.execute(q("strategy_by_id"), {"strategy_id": strategy_id}).fetchone()
     if row is None:
         raise NotFound(f"no strategy with id {strategy_id}")
     return row
 
 
+@api
 def strategy_by_name(conn: psycopg.Connection[Any], name: str) -> Strategy | None:
-    with wrap_errors(), conn.cursor(row_factory=class_row(Strategy)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(Strategy)) as cur:
         return cur.execute(q("strategy_by_name"), {"name": name}).fetchone()
 
 
+@api
 def list_strategies(conn: psycopg.Connection[Any], *, active_only: bool = False) -> list[Strategy]:
-    with wrap_errors(), conn.cursor(row_factory=class_row(Strategy)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(Strategy)) as cur:
         return cur.execute(q("list_strategies"), {"active_only": active_only}).fetchall()
 
 
+@api
 def set_strategy_active(conn: psycopg.Connection[Any], strategy_id: int, active: bool) -> Strategy:
     with atomic(conn), conn.cursor(row_factory=class_row(Strategy)) as cur:
         row = cur.execute(q("set_strategy_active"), {"strategy_id": strategy_id, "active": active}).fetchone()
@@ -208,6 +193,7 @@ def set_strategy_active(conn: psycopg.Connection[Any], strategy_id: int, active:
 
 
 # -- alerts -----------------------------------------------------------------------------
+@api
 def raise_alert(
     conn: psycopg.Connection[Any],
     alert_type: str,
@@ -232,6 +218,7 @@ def raise_alert(
     return row
 
 
+@api
 def resolve_alert(conn: psycopg.Connection[Any], alert_id: int, resolved_by: str, resolution: str) -> Alert:
     values = {"alert_id": alert_id, "resolved_by": resolved_by, "resolution": resolution}
     with atomic(conn), conn.cursor(row_factory=class_row(Alert)) as cur:
@@ -244,12 +231,14 @@ def resolve_alert(conn: psycopg.Connection[Any], alert_id: int, resolved_by: str
     raise ValidationError(f"alert {alert_id} was already resolved by {existing.resolved_by}")
 
 
+@api
 def unresolved_alerts(conn: psycopg.Connection[Any]) -> list[Alert]:
-    with wrap_errors(), conn.cursor(row_factory=class_row(Alert)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(Alert)) as cur:
         return cur.execute(q("unresolved_alerts")).fetchall()
 
 
 # -- reconciliation ---------------------------------------------------------------------
+@api
 def log_reconciliation_issue(
     conn: psycopg.Connection[Any],
     symbol: str,
@@ -278,6 +267,7 @@ def log_reconciliation_issue(
     return row
 
 
+@api
 def resolve_reconciliation_issue(
     conn: psycopg.Connection[Any], issue_id: int, resolved_by: str, resolution: str
 ) -> ReconciliationIssue:
@@ -292,12 +282,14 @@ def resolve_reconciliation_issue(
     raise ValidationError(f"reconciliation issue {issue_id} was already resolved by {existing.resolved_by}")
 
 
+@api
 def unresolved_reconciliation_issues(conn: psycopg.Connection[Any]) -> list[ReconciliationIssue]:
-    with wrap_errors(), conn.cursor(row_factory=class_row(ReconciliationIssue)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(ReconciliationIssue)) as cur:
         return cur.execute(q("unresolved_reconciliation_issues")).fetchall()
 
 
 # -- statistics and P&L -----------------------------------------------------------------
+@api
 def refresh_daily_stats(conn: psycopg.Connection[Any], day: date) -> DailyStats:
     """Recompute ``day``'s statistics (the day in the session's time zone) and return them."""
     with atomic(conn), conn.cursor(row_factory=class_row(DailyStats)) as cur:
@@ -306,20 +298,23 @@ def refresh_daily_stats(conn: psycopg.Connection[Any], day: date) -> DailyStats:
     return row
 
 
+@api
 def daily_stats(conn: psycopg.Connection[Any], day: date) -> DailyStats | None:
-    with wrap_errors(), conn.cursor(row_factory=class_row(DailyStats)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(DailyStats)) as cur:
         return cur.execute(q("daily_stats"), {"day": day}).fetchone()
 
 
+@api
 def today_pnl(conn: psycopg.Connection[Any]) -> TodayPnl:
-    with wrap_errors(), conn.cursor(row_factory=class_row(TodayPnl)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(TodayPnl)) as cur:
         row = cur.execute(q("today_pnl")).fetchone()
     assert row is not None
     return row
 
 
+@api
 def order_to_trade_ratio(conn: psycopg.Connection[Any]) -> Decimal | None:
-    with wrap_errors():
+    with map_errors():
         row = conn.execute(q("order_to_trade_ratio")).fetchone()
     assert row is not None
     value = row[0]
@@ -335,11 +330,13 @@ def _set_kill_switch(conn: psycopg.Connection[Any], active: bool, reason: str, a
     return row
 
 
+@api
 def activate_kill_switch(conn: psycopg.Connection[Any], reason: str, actor: str) -> KillSwitchState:
     """Halt trading: no new orders, approvals or submissions until deactivated."""
     return _set_kill_switch(conn, True, reason, actor)
 
 
+@api
 def deactivate_kill_switch(conn: psycopg.Connection[Any], reason: str, actor: str) -> KillSwitchState:
     return _set_kill_switch(conn, False, reason, actor)
 
@@ -355,20 +352,23 @@ class KillSwitchBlocker:
     transaction_seconds: float | None
 
 
+@api
 def kill_switch_blockers(conn: psycopg.Connection[Any]) -> list[KillSwitchBlocker]:
     """The sessions a halt is waiting for, oldest transaction first."""
-    with wrap_errors(), conn.cursor(row_factory=class_row(KillSwitchBlocker)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(KillSwitchBlocker)) as cur:
         return cur.execute(q("kill_switch_blockers")).fetchall()
 
 
+@api
 def terminate_session(conn: psycopg.Connection[Any], pid: int) -> bool:
     """End a session (its transaction rolls back); needs superuser or pg_signal_backend."""
-    with wrap_errors():
+    with map_errors():
         row = conn.execute(q("terminate_session"), {"pid": pid}).fetchone()
     return bool(row and row[0])
 
 
+@api
 def kill_switch_state(conn: psycopg.Connection[Any]) -> KillSwitchState:
-    with wrap_errors(), conn.cursor(row_factory=class_row(KillSwitchState)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(KillSwitchState)) as cur:
         row = cur.execute(q("kill_switch_state")).fetchone()
     return row or KillSwitchState(active=False, reason=None, actor=None, changed_at=None)

@@ -18,7 +18,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from ops_db.core.errors import ValidationError, wrap_errors
+from ops_db.core.contract import api
+from ops_db.core.error_map import map_errors
+from ops_db.core.errors import ValidationError
 from ops_db.core.queries import q
 
 
@@ -78,28 +80,32 @@ def _action(r: _Refreshed, dry_run: bool) -> MaintenanceAction:
     )
 
 
+@api
 def refresh_rollups(conn: psycopg.Connection[Any], *, dry_run: bool = False) -> list[MaintenanceAction]:
     """apache: refresh the buckets touched since the last run; timescale: nothing (policies do it).
 
     Changes dated outside the accepted time window (a row put there past the database's checks)
     are reported as "skipped" actions and consumed, so they never make a later run fail.
     """
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(_Refreshed)) as cur:
+    with map_errors(), conn.transaction(), conn.cursor(row_factory=class_row(_Refreshed)) as cur:
         rows = cur.execute(q("refresh_rollup_tables"), {"dry_run": dry_run}).fetchall()
     return [_action(r, dry_run) for r in rows]
 
 
+@api
 def apply_retention(conn: psycopg.Connection[Any], *, dry_run: bool = False) -> list[MaintenanceAction]:
     """apache: drop chunks past ops_internal.retention; timescale: sync the policies with it."""
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(MaintenanceAction)) as cur:
+    with map_errors(), conn.transaction(), conn.cursor(row_factory=class_row(MaintenanceAction)) as cur:
         return cur.execute(q("apply_retention"), {"dry_run": dry_run}).fetchall()
 
 
+@api
 def rollup_status(conn: psycopg.Connection[Any]) -> list[RollupStatus]:
-    with wrap_errors(), conn.cursor(row_factory=class_row(RollupStatus)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(RollupStatus)) as cur:
         return cur.execute(q("rollup_status")).fetchall()
 
 
+@api
 def refresh_continuous_aggregates(conn: psycopg.Connection[Any], start: datetime | None = None,
                                   end: datetime | None = None) -> None:
     """timescale edition, autocommit connection: materialize every aggregate now, finest first.
@@ -110,7 +116,7 @@ def refresh_continuous_aggregates(conn: psycopg.Connection[Any], start: datetime
     for field, value in (("start", start), ("end", end)):
         if value is not None and not datetime(2000, 1, 1, tzinfo=UTC) <= value <= latest:
             raise ValidationError(f"{field} must be from 2000-01-01 to one day from now, got {value.isoformat()}")
-    with wrap_errors():
+    with map_errors():
         names = [s.name for s in rollup_status(conn)]
         for name in names:
             conn.execute(q("refresh_continuous_aggregate"), {"name": name, "start": start, "end": end})

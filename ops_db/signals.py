@@ -12,30 +12,12 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.core.contract import RowError, check_decimal, rows_of
-from ops_db.core.errors import ValidationError, register_constraint, translate, wrap_errors
+from ops_db.core.contract import RowError, api, check_decimal, rows_of
+from ops_db.core.error_map import map_errors, translate
+from ops_db.core.errors import ValidationError
 from ops_db.core.queries import q
 
 SIGNAL_TYPES = ("BUY", "SELL", "HOLD")
-
-register_constraint("signals_signal_type_known", ValidationError, "signal type must be BUY, SELL or HOLD")
-register_constraint("signals_confidence_range", ValidationError, "confidence must be between 0 and 1")
-register_constraint("signals_symbol_format", ValidationError, "symbol is not a valid ticker symbol")
-register_constraint("signals_prices_positive", ValidationError, "target price and stop loss must be positive")
-register_constraint(
-    "signals_stop_on_losing_side", ValidationError, "a BUY's stop loss must be below its target, a SELL's above"
-)
-register_constraint("signals_expiry_after_signal", ValidationError, "a signal must expire after it is issued")
-for _column in ("timestamp", "created_at", "updated_at"):
-    register_constraint(f"signals_{_column}_bounded", ValidationError,
-                        f"{_column} must lie between 2000-01-01 UTC and one day from now")
-register_constraint("signals_expires_at_bounded", ValidationError, "expires_at must lie within 366 days of the signal")
-register_constraint("signals_strategy_valid", ValidationError,
-                    "strategy must be 1-64 letters, digits, space, '.', '_' or '-', starting with a letter or digit")
-register_constraint(
-    "signals_model_version_valid", ValidationError,
-    "model_version must be 1-64 letters, digits, '.', '_', ':', '+' or '-', starting with a letter or digit")
-register_constraint("signals_reasoning_valid", ValidationError, "reasoning is longer than 4000 characters")
 
 
 @dataclass(frozen=True)
@@ -91,6 +73,7 @@ def _check(s: object) -> None:
         raise ValueError(f"features must be a dict, got {type(s.features).__name__}")
 
 
+@api
 def record_signals(conn: psycopg.Connection[Any], signals: Iterable[NewSignal]) -> list[Signal]:
     """Store signals in one transaction (a savepoint inside the caller's); all or none.
 
@@ -132,6 +115,7 @@ def _insert(cur: psycopg.Cursor[Signal], s: NewSignal) -> Signal:
     return row
 
 
+@api
 def recent_signals(
     conn: psycopg.Connection[Any],
     *,
@@ -145,5 +129,5 @@ def recent_signals(
     if min_confidence is not None and not min_confidence.is_finite():
         raise ValidationError(f"min_confidence must be a number from 0 to 1, got {min_confidence}")
     params = {"since": since, "symbol": symbol, "min_confidence": min_confidence, "limit": limit}
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(Signal)) as cur:
+    with map_errors(), conn.transaction(), conn.cursor(row_factory=class_row(Signal)) as cur:
         return cur.execute(q("recent_signals"), params).fetchall()

@@ -8,7 +8,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
-from ops_db.core.errors import ValidationError, wrap_errors
+from ops_db.core.contract import api
+from ops_db.core.error_map import map_errors
+from ops_db.core.errors import ValidationError
 from ops_db.core.queries import q
 
 
@@ -20,13 +22,15 @@ class ServerFacts:
     database: str
 
 
+@api
 def server_facts(conn: psycopg.Connection[Any]) -> ServerFacts:
-    with wrap_errors(), conn.transaction(), conn.cursor(row_factory=class_row(ServerFacts)) as cur:
+    with map_errors(), conn.transaction(), conn.cursor(row_factory=class_row(ServerFacts)) as cur:
         row = cur.execute(q("server_facts")).fetchone()
     assert row is not None
     return row
 
 
+@api
 def capabilities(edition: str) -> dict[str, str]:
     """How each TimescaleDB capability is provided on this edition (DESIGN.md, editions table)."""
     if edition not in ("timescale", "apache"):

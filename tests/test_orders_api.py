@@ -274,8 +274,8 @@ def test_order_updates_delivered_by_notify(fresh_db: str) -> None:
 def test_rolled_back_changes_notify_nobody(fresh_db: str) -> None:
     with psycopg.connect(fresh_db, autocommit=True) as listener, psycopg.connect(fresh_db) as writer:
         updates = orders.order_updates(listener, timeout=0.5)
-        stage(writer, strategy(writer).id)
-        writer.rollback()
+        with writer.transaction(force_rollback=True):  # the caller's transaction: each call a savepoint in it
+            stage(writer, strategy(writer).id)
         assert list(updates) == []
 
 

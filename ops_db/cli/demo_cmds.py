@@ -16,7 +16,8 @@ from rich.table import Table
 from ops_db import market, rollups
 from ops_db.cli.app import UrlOption, app, conninfo, console, flag
 from ops_db.core import db
-from ops_db.core.errors import ValidationError, wrap_errors
+from ops_db.core.error_map import map_errors
+from ops_db.core.errors import ValidationError
 from ops_db.core.queries import q
 from ops_db.demo.market import DEFAULT_SYMBOLS, generate
 from ops_db.signals import record_signals
@@ -49,7 +50,7 @@ def demo(
     target = conninfo(url)
     with db.connect(target) as conn:
         edition = server_facts(conn).edition
-        with wrap_errors():
+        with map_errors():
             loaded = conn.execute(q("demo_loaded"), {"symbols": names}).fetchone()
         conn.rollback()
         if loaded and loaded[0] and not reset:
@@ -70,7 +71,7 @@ def _load(conn: psycopg.Connection[Any], *, seed: int, symbols: list[str], days:
     data = generate(seed=seed, symbols=symbols, days=days, now=now)
     with conn.transaction():
         if reset:
-            with wrap_errors():
+            with map_errors():
                 for name in ("demo_delete_signals", "demo_delete_events", "demo_delete_options", "demo_delete_prices"):
                     conn.execute(q(name), {"symbols": symbols})
         with Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(), console=console,

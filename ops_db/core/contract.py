@@ -1,10 +1,10 @@
 """One contract for every public function: arguments checked by name before anything is sent,
 the call run in a savepoint of the caller's transaction, every failure an ops_db error.
 
-`enforce()` wraps the public functions of the domain modules (done once, in ``ops_db/__init__``),
-so a module gets the contract without calling anything: a new public function is covered the
-day it is written. The checks read each parameter's annotation and refuse, with a
-ValidationError naming the parameter (``metadata.price`` for a value inside a mapping):
+Every public function of the application API says so with ``@api`` (sync and async alike;
+tests/test_bad_input.py fails on a public function without it). The checks read each
+parameter's annotation and refuse, with a ValidationError naming the parameter
+(``metadata.price`` for a value inside a mapping):
 
 - naive datetimes; ints outside bigint; NaN and infinities inside JSON;
 - strings holding NUL or lone surrogates (PostgreSQL text can hold neither);
@@ -22,10 +22,8 @@ parameter dict (COPY).
 from __future__ import annotations
 
 import collections.abc as abc
-import contextlib
 import dataclasses
 import functools
-import importlib
 import inspect
 import math
 import operator
@@ -37,36 +35,10 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg.pq import TransactionStatus
 from psycopg.types.json import Json, Jsonb
 
-from ops_db.core.errors import OpsDbError, ValidationError, translate
-
-# The modules whose public functions make up the application API.
-PUBLIC_MODULES = (
-    "ops_db.events",
-    "ops_db.market",
-    "ops_db.monitoring",
-    "ops_db.orders",
-    "ops_db.positions",
-    "ops_db.risk",
-    "ops_db.rollups",
-    "ops_db.signals",
-    "ops_db.system",
-)
-
-# Functions that write batch by batch by design (each batch all-or-nothing, earlier batches kept
-# when a later one is refused, as documented): no savepoint around the whole call.
-BATCHED = frozenset({"ops_db.market.ingest_price_stream"})
-
-# Row parameters whose function checks every row itself, field by field, with rules at least as
-# strict as these (market._check_tick: symbol pattern, aware time inside the window, exact
-# decimals, bigint volume) and names the row: checking them here too cost 0.77 s per 200 000
-# ticks on the ingest path. The container is still checked there (rows_of: no str, mapping).
-ROWS_CHECKED_BY_CALLEE = {
-    "ops_db.market.ingest_prices": "ticks",
-    "ops_db.market.ingest_price_stream": "ticks",
-}
+from ops_db.core.error_map import translate
+from ops_db.core.errors import OpsDbError, ValidationError
 
 INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1
 
@@ -386,7 +358,7 @@ def check_row(names: Sequence[str], row: Sequence[object]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The wrapper
+# The decorator
 
 
 @dataclasses.dataclass(frozen=True)
@@ -397,7 +369,7 @@ class _Signature:
     callee_checked: frozenset[str] = frozenset()  # parameters the function checks row by row itself
 
 
-def _signature(func: Callable[..., Any]) -> _Signature:
+def _signature(func: Callable[..., Any], callee_checked: frozenset[str]) -> _Signature:
     params = list(inspect.signature(func).parameters.values())
     try:
         hints = typing.get_type_hints(func)
@@ -405,7 +377,11 @@ def _signature(func: Callable[..., Any]) -> _Signature:
         hints = {}
     names = tuple(p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
     conn_index = names.index("conn") if "conn" in names else None
-    return _Signature(names, {n: h for n, h in hints.items() if n not in ("return", "conn")}, conn_index)
+    hints = {n: h for n, h in hints.items() if n not in ("return", "conn")}
+    unknown = callee_checked - set(hints) - set(names)
+    if unknown:
+        raise TypeError(f"{func.__qualname__} has no parameter {', '.join(sorted(unknown))}")
+    return _Signature(names, hints, conn_index, callee_checked)
 
 
 def _arguments(sig: _Signature, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -420,72 +396,80 @@ def check_arguments(sig: _Signature, arguments: dict[str, Any]) -> None:
             check_value(name, value, sig.hints.get(name, Any))
 
 
-def _is_streaming(func: Callable[..., Any]) -> bool:
-    """Generators and context managers: calling them runs nothing yet."""
-    inner = getattr(func, "__wrapped__", func)
-    return inspect.isgeneratorfunction(func) or inspect.isgeneratorfunction(inner)
+def _connection(sig: _Signature, arguments: dict[str, Any], kind: type) -> Any:
+    conn = arguments.get("conn")
+    if sig.conn_index is not None and not isinstance(conn, kind):
+        raise ValidationError(f"conn must be a {kind.__module__}.{kind.__name__}, not {type(conn).__name__}")
+    return conn
 
 
-def contract(func: F) -> F:
-    """``func`` with the contract: arguments checked, a savepoint, ops_db errors only."""
-    if getattr(func, "__ops_db_contract__", False):
-        return func
-    sig = _signature(func)
-    qualified = f"{func.__module__}.{func.__qualname__}"
-    if qualified in ROWS_CHECKED_BY_CALLEE:
-        sig = dataclasses.replace(sig, callee_checked=frozenset({ROWS_CHECKED_BY_CALLEE[qualified]}))
-    streaming = _is_streaming(func)
-    batched = qualified in BATCHED
+@typing.overload
+def api(func: F, /) -> F: ...
+
+
+@typing.overload
+def api(*, atomic: bool = True, rows_checked_by_callee: str | None = None) -> Callable[[F], F]: ...
+
+
+def api(
+    func: F | None = None, /, *, atomic: bool = True, rows_checked_by_callee: str | None = None
+) -> F | Callable[[F], F]:
+    """The contract of a public function, sync or async: arguments checked by annotation, the call
+    run inside ``atomic(conn)`` (``ops_db.core.db``; a savepoint in the caller's transaction, else
+    a transaction of its own that commits), every failure an ops_db error.
+
+    ``atomic=False`` for what must not be one unit: generators and async iterators (calling them
+    runs nothing yet) and functions that commit batch by batch by design. ``rows_checked_by_callee``
+    names a parameter of rows the function checks itself, field by field, with rules at least as
+    strict as these (ingest: checking 200 000 ticks twice cost 0.77 s)."""
+    if func is None:
+        return lambda f: _wrap(f, atomic=atomic, rows_checked_by_callee=rows_checked_by_callee)
+    return _wrap(func, atomic=atomic, rows_checked_by_callee=rows_checked_by_callee)
+
+
+def _wrap(func: F, *, atomic: bool, rows_checked_by_callee: str | None) -> F:
+    from ops_db.aio.core import db as async_db  # the contract sits below both; import at decoration
+    from ops_db.core import db as sync_db
+
+    sig = _signature(func, frozenset({rows_checked_by_callee}) if rows_checked_by_callee else frozenset())
+    streaming = inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
+    unit = atomic and not streaming
+
+    if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
+        if inspect.isasyncgenfunction(func):
+            raise TypeError(f"{func.__qualname__}: return the async iterator from a coroutine, so that the "
+                            "subscription starts (and its arguments are checked) when it is called")
+
+        @functools.wraps(func)
+        async def checked_async(*args: Any, **kwargs: Any) -> Any:
+            arguments = _arguments(sig, args, kwargs)
+            check_arguments(sig, arguments)
+            conn = _connection(sig, arguments, psycopg.AsyncConnection)
+            if conn is None or not unit:
+                with _mapped():
+                    return await func(*args, **kwargs)
+            async with async_db.atomic(conn):
+                with _mapped():
+                    return await func(*args, **kwargs)
+
+        checked_async.__ops_db_contract__ = True  # type: ignore[attr-defined]
+        return typing.cast(F, checked_async)
 
     @functools.wraps(func)
     def checked(*args: Any, **kwargs: Any) -> Any:
         arguments = _arguments(sig, args, kwargs)
         check_arguments(sig, arguments)
-        conn = arguments.get("conn")
-        if sig.conn_index is not None and not isinstance(conn, psycopg.Connection):
-            raise ValidationError(f"conn must be a psycopg connection, not {type(conn).__name__}")
-        if streaming or conn is None:
-            return func(*args, **kwargs)
-        if batched:
+        conn = _connection(sig, arguments, psycopg.Connection)
+        if conn is None or not unit:
+            if streaming:
+                return func(*args, **kwargs)
             with _mapped():
                 return func(*args, **kwargs)
-        with _atomic(conn), _mapped():
+        with sync_db.atomic(conn), _mapped():
             return func(*args, **kwargs)
 
     checked.__ops_db_contract__ = True  # type: ignore[attr-defined]
     return typing.cast(F, checked)
-
-
-class _atomic:
-    """A savepoint when the caller has a transaction open; when the connection was idle (the call
-    opens the caller's transaction) a failure rolls that back, which held nothing of the caller's;
-    on an autocommit connection each statement is its own transaction already."""
-
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self.conn = conn
-        self.savepoint: Any = None
-        self.idle = False
-
-    def __enter__(self) -> None:
-        if self.conn.autocommit:
-            return
-        status = self.conn.info.transaction_status
-        if status == TransactionStatus.INTRANS:
-            self.savepoint = self.conn.transaction()
-            self.savepoint.__enter__()
-        elif status == TransactionStatus.IDLE:
-            self.idle = True
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if self.savepoint is not None:
-            try:
-                self.savepoint.__exit__(exc_type, exc, tb)
-            except psycopg.Error as cleanup:
-                if exc is None:
-                    raise translate(cleanup) from cleanup
-        elif self.idle and exc is not None and self.conn.info.transaction_status != TransactionStatus.IDLE:
-            with contextlib.suppress(psycopg.Error):  # the connection is gone; the error says why
-                self.conn.rollback()
 
 
 class _mapped:
@@ -521,16 +505,6 @@ def public_functions(module: types.ModuleType) -> dict[str, Callable[..., Any]]:
         if getattr(obj, "__module__", None) == module.__name__:
             found[name] = obj
     return found
-
-
-def enforce(module_names: Iterable[str] = PUBLIC_MODULES) -> None:
-    """Give every public function of ``module_names`` the contract, in place."""
-    for module_name in module_names:
-        module = importlib.import_module(module_name)
-        for name, func in public_functions(module).items():
-            if name == "atomic":  # a context manager over a connection: nothing to check
-                continue
-            setattr(module, name, contract(func))
 
 
 # -- rows of batches (market ingest, signals) ---------------------------------------------------

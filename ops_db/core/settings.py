@@ -95,3 +95,25 @@ def env_float(name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be a number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class PoolSizes:
+    min_size: int
+    max_size: int
+
+
+def connect_timeout() -> int:
+    """Seconds a connection attempt may take (OPS_DB_CONNECT_TIMEOUT, default 10)."""
+    return env_int("OPS_DB_CONNECT_TIMEOUT", 10, minimum=1)
+
+
+def pool_sizes() -> PoolSizes:
+    """OPS_DB_POOL_MIN / OPS_DB_POOL_MAX (defaults 1 and 10; the minimum never above the maximum)."""
+    max_size = env_int("OPS_DB_POOL_MAX", 10, minimum=1)
+    return PoolSizes(min(env_int("OPS_DB_POOL_MIN", 1), max_size), max_size)
+
+
+def pool_timeout() -> float:
+    """Seconds a caller waits for a pooled connection (OPS_DB_POOL_TIMEOUT, default 10)."""
+    return env_float("OPS_DB_POOL_TIMEOUT", 10.0)

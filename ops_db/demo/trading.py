@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ops_db import monitoring, orders, positions, risk
-from ops_db.core.errors import wrap_errors
+from ops_db.core.error_map import map_errors
 from ops_db.core.queries import q
 
 ORDERS_PER_SYMBOL = 8
@@ -53,7 +53,7 @@ def _money(value: float | Decimal) -> Decimal:
 
 def _prices(conn: psycopg.Connection[Any], symbols: list[str], rng: random.Random) -> dict[str, Decimal]:
     """Latest market price per symbol, else a deterministic one from the seed."""
-    with wrap_errors():
+    with map_errors():
         present = conn.execute(q("ledger_has_stock_prices")).fetchone()
         found: dict[str, Decimal] = {}
         for symbol in symbols:
@@ -89,7 +89,7 @@ def load(conn: psycopg.Connection[Any], *, seed: int, symbols: list[str], now: d
     rng = random.Random(seed)  # noqa: S311  (demo data, not secrets)
     prices = _prices(conn, symbols, rng)
     strategies = _strategies(conn)
-    with wrap_errors():
+    with map_errors():
         first = conn.execute(q("ledger_order_count")).fetchone()
     offset = int(str(first[0])) if first else 0
     made = {"orders": 0, "order events": 0, "fills": 0, "alerts": 0}
@@ -227,7 +227,7 @@ def show(conn: psycopg.Connection[Any], console: Console) -> None:
     today.add_row("order-to-trade ratio", f"{ratio}" if ratio is not None else "-")
     console.print(today)
 
-    with wrap_errors(), conn.cursor(row_factory=class_row(_StatusCount)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(_StatusCount)) as cur:
         rows = cur.execute(q("ledger_today_status_counts")).fetchall()
     statuses = Table(title="today's orders by status")
     statuses.add_column("status")

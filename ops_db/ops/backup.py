@@ -37,7 +37,8 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import class_row
 
 from ops_db.core import db, settings
-from ops_db.core.errors import BackupError, ConfigurationError, wrap_errors
+from ops_db.core.error_map import map_errors
+from ops_db.core.errors import BackupError, ConfigurationError
 from ops_db.core.queries import q
 from ops_db.ops.catalog import data_relations, row_counts
 from ops_db.system import server_facts
@@ -205,7 +206,7 @@ def take_dump(conninfo: str, *, mode: str, tables: tuple[str, ...], work: Path, 
         raise ConfigurationError(f"unknown backup mode {mode!r}")
     env = {**os.environ, **libpq_environment(conninfo)}
     dump, log = work / "dump", work / "pg_dump.log"
-    with db.connect(conninfo) as conn, wrap_errors():
+    with db.connect(conninfo) as conn, map_errors():
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         snapshot = str(_one(conn, q("export_snapshot")))
@@ -339,7 +340,7 @@ def check_server_can_restore(conn: psycopg.Connection[Any], manifest: Manifest) 
     """Stop with a clear message when the server cannot host this backup's TimescaleDB."""
     if manifest.timescaledb_version is None:
         return
-    with wrap_errors(), conn.cursor(row_factory=class_row(TimescaledbAvailable)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(TimescaledbAvailable)) as cur:
         found = cur.execute(q("timescaledb_available")).fetchone()
     if found is None:
         raise VersionMismatch("TimescaleDB is not installed on the target server; install it first")
@@ -361,7 +362,7 @@ def _admin(conninfo: str) -> str:
 
 
 def database_exists(conninfo: str, name: str) -> bool:
-    with db.connect(_admin(conninfo), autocommit=True) as conn, wrap_errors():
+    with db.connect(_admin(conninfo), autocommit=True) as conn, map_errors():
         row = conn.execute(q("database_exists"), {"name": name}).fetchone()
     return bool(row and row[0])
 
@@ -372,23 +373,23 @@ class _Count:
 
 
 def user_table_count(conninfo: str, name: str) -> int:
-    with db.connect(settings.with_dbname(conninfo, name)) as conn, wrap_errors():
+    with db.connect(settings.with_dbname(conninfo, name)) as conn, map_errors():
         row = conn.cursor(row_factory=class_row(_Count)).execute(q("user_table_count")).fetchone()
     return row.n if row else 0
 
 
 def drop_database(conninfo: str, name: str) -> None:
-    with db.connect(_admin(conninfo), autocommit=True) as conn, wrap_errors():
+    with db.connect(_admin(conninfo), autocommit=True) as conn, map_errors():
         conn.execute(sql.SQL(q("drop_database")).format(name=sql.Identifier(name)))
 
 
 def stale_restores(conninfo: str, target: str) -> list[str]:
-    with db.connect(_admin(conninfo), autocommit=True) as conn, wrap_errors():
+    with db.connect(_admin(conninfo), autocommit=True) as conn, map_errors():
         return [str(row[0]) for row in conn.execute(q("stale_restores"), {"prefix": f"{target}__restoring_"})]
 
 
 def rename_database(conninfo: str, old: str, new: str) -> None:
-    with db.connect(_admin(conninfo), autocommit=True) as conn, wrap_errors():
+    with db.connect(_admin(conninfo), autocommit=True) as conn, map_errors():
         conn.execute(sql.SQL(q("rename_database")).format(old=sql.Identifier(old), new=sql.Identifier(new)))
 
 
@@ -402,12 +403,12 @@ def restore_into_new_database(
     """
     if manifest.mode == "data":
         raise BackupError("a data backup is a table export: restore it with pg_restore --data-only by hand")
-    with db.connect(_admin(conninfo), autocommit=True) as admin, wrap_errors():
+    with db.connect(_admin(conninfo), autocommit=True) as admin, map_errors():
         check_server_can_restore(admin, manifest)
         admin.execute(sql.SQL(q("create_database")).format(name=sql.Identifier(dbname)))
     target = settings.with_dbname(conninfo, dbname)
     try:
-        with db.connect(target, autocommit=True) as conn, wrap_errors():
+        with db.connect(target, autocommit=True) as conn, map_errors():
             if manifest.timescaledb_version:
                 conn.execute(sql.SQL(q("create_timescaledb")).format(version=sql.Literal(manifest.timescaledb_version)))
                 conn.execute(q("timescaledb_pre_restore"))

@@ -13,7 +13,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
-from ops_db.core.errors import wrap_errors
+from ops_db.core.error_map import map_errors
 from ops_db.core.queries import q
 
 
@@ -33,12 +33,12 @@ class Relation:
 
 
 def data_relations(conn: psycopg.Connection[Any]) -> list[Relation]:
-    with wrap_errors(), conn.cursor(row_factory=class_row(Relation)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(Relation)) as cur:
         return cur.execute(q("data_relations")).fetchall()
 
 
 def count_rows(conn: psycopg.Connection[Any], relation: Relation) -> int:
-    with wrap_errors():
+    with map_errors():
         row = conn.execute(sql.SQL(q("count_rows")).format(relation=relation.identifier)).fetchone()
     assert row is not None
     return int(row[0])

@@ -33,7 +33,8 @@ from psycopg.rows import class_row
 from yoyo.migrations import topological_sort
 
 from ops_db.core import db, settings
-from ops_db.core.errors import DatabaseUnavailable, MigrationError, OpsDbError, translate, wrap_errors
+from ops_db.core.error_map import map_errors, translate
+from ops_db.core.errors import DatabaseUnavailable, MigrationError, OpsDbError
 from ops_db.core.queries import q
 from ops_db.migrations import Runner
 
@@ -166,7 +167,7 @@ def _entry(row: CatalogRow) -> Entry:
 def snapshot(conn: psycopg.Connection[Any]) -> Snapshot:
     """Every catalog object of trading and ops_internal that the comparison covers."""
     out: Snapshot = {}
-    with wrap_errors(), conn.transaction():
+    with map_errors(), conn.transaction():
         conn.execute(q("drift_session"))
         found = conn.execute(q("drift_has_timescaledb")).fetchone()
         sections = dict(CATALOG_SECTIONS)
@@ -363,7 +364,7 @@ class _Membership:
 
 def role_problems(conn: psycopg.Connection[Any], expected: ExpectedRoles) -> list[str]:
     names = sorted(expected.attributes)
-    with wrap_errors():
+    with map_errors():
         with conn.cursor(row_factory=class_row(_Role)) as cur:
             live = {r.name: r for r in cur.execute(q("drift_roles"), {"names": names})}
         with conn.cursor(row_factory=class_row(_Membership)) as cur:

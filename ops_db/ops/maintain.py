@@ -21,7 +21,8 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from ops_db.core import db
-from ops_db.core.errors import OpsDbError, wrap_errors
+from ops_db.core.error_map import map_errors
+from ops_db.core.errors import OpsDbError
 from ops_db.core.queries import q
 from ops_db.ops.health import job_grace, job_states
 from ops_db.system import server_facts
@@ -75,7 +76,7 @@ def vacuum_candidates(conn: psycopg.Connection[Any]) -> list[VacuumCandidate]:
         "min_dead": int(os.environ.get("OPS_DB_MAINTAIN_VACUUM_MIN_DEAD") or 1000),
         "dead_ratio": float(os.environ.get("OPS_DB_MAINTAIN_VACUUM_DEAD_RATIO") or 0.1),
     }
-    with wrap_errors(), conn.cursor(row_factory=class_row(VacuumCandidate)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(VacuumCandidate)) as cur:
         return cur.execute(q("vacuum_candidates"), params).fetchall()
 
 
@@ -100,7 +101,7 @@ def _timescale_jobs(conn: psycopg.Connection[Any], dry_run: bool, notes: list[st
             actions.append(Action("run job", job.label, f"would run (due {due})", False))
             continue
         try:
-            with wrap_errors():
+            with map_errors():
                 conn.execute(q("run_job"), {"job_id": job.job_id})
             actions.append(Action("run job", job.label, f"ran with CALL run_job (was due {due})", True))
         except OpsDbError as exc:
@@ -133,7 +134,7 @@ def _vacuum(conn: psycopg.Connection[Any], dry_run: bool) -> list[Action]:
             actions.append(Action("vacuum", target, f"would VACUUM (ANALYZE): {why}", False))
             continue
         try:
-            with wrap_errors():
+            with map_errors():
                 conn.execute(sql.SQL(q("vacuum_analyze")).format(
                     relation=sql.Identifier(cand.schema_name, cand.relation_name)))
             actions.append(Action("vacuum", target, f"VACUUM (ANALYZE): {why}", True))
@@ -145,7 +146,7 @@ def _vacuum(conn: psycopg.Connection[Any], dry_run: bool) -> list[Action]:
 def maintain(conninfo: str, *, dry_run: bool = False) -> MaintainReport:
     """Run (or with dry_run, describe) the maintenance this edition needs."""
     with db.connect(conninfo, autocommit=True) as conn:
-        with wrap_errors():
+        with map_errors():
             got = conn.execute(q("try_lock"), {"key": LOCK_KEY}).fetchone()
         notes: list[str] = []
         if not got or not got[0]:
@@ -175,7 +176,7 @@ def _lock_held_by_a_maintainer(conn: psycopg.Connection[Any], notes: list[str]) 
     """Raise MaintainLocked when a role that may maintain holds the lock; otherwise note the
     holders and go on (any role may take any advisory lock: the app must not stop maintain,
     whose steps serialize on table locks of their own)."""
-    with wrap_errors():
+    with map_errors():
         holders = conn.execute(q("maintain_lock_holders"), {"key": LOCK_KEY}).fetchall()
     if not holders or any(h[2] for h in holders):
         raise MaintainLocked("another ops-db maintain is running on this database; nothing done")
@@ -184,7 +185,7 @@ def _lock_held_by_a_maintainer(conn: psycopg.Connection[Any], notes: list[str]) 
 
 
 def _start(conn: psycopg.Connection[Any], edition: str) -> int | None:
-    with wrap_errors():
+    with map_errors():
         found = conn.execute(q("maintenance_runs_exists")).fetchone()
         if not found or not found[0]:
             return None
@@ -195,6 +196,6 @@ def _start(conn: psycopg.Connection[Any], edition: str) -> int | None:
 
 def _finish(conn: psycopg.Connection[Any], run_id: int, ok: bool, actions: list[Action], error: str | None) -> None:
     payload = Jsonb([dataclasses.asdict(a) for a in actions])
-    with wrap_errors():
+    with map_errors():
         conn.execute(q("finish_maintenance_run"),
                      {"id": run_id, "succeeded": ok, "actions": payload, "error": error})

@@ -11,7 +11,7 @@ from psycopg import sql
 from psycopg.rows import class_row
 
 from ops_db.core import settings
-from ops_db.core.errors import wrap_errors
+from ops_db.core.error_map import map_errors
 from ops_db.core.queries import q
 from ops_db.ops.catalog import row_counts
 
@@ -77,12 +77,12 @@ class Stats:
 
 
 def relation_sizes(conn: psycopg.Connection[Any]) -> list[RelationSize]:
-    with wrap_errors(), conn.cursor(row_factory=class_row(RelationSize)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(RelationSize)) as cur:
         return cur.execute(q("relation_sizes")).fetchall()
 
 
 def compression_stats(conn: psycopg.Connection[Any]) -> list[CompressionStat]:
-    with wrap_errors(), conn.cursor(row_factory=class_row(CompressionStat)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(CompressionStat)) as cur:
         return cur.execute(q("compression_stats")).fetchall()
 
 
@@ -100,7 +100,7 @@ def top_queries(conn: psycopg.Connection[Any], limit: int = 10) -> tuple[list[To
 
 
 def sessions(conn: psycopg.Connection[Any]) -> list[SessionCount]:
-    with wrap_errors(), conn.cursor(row_factory=class_row(SessionCount)) as cur:
+    with map_errors(), conn.cursor(row_factory=class_row(SessionCount)) as cur:
         return cur.execute(q("connections_by_application")).fetchall()
 
 
