@@ -57,16 +57,16 @@ def test_terminated_backends_cost_a_reconnect_not_a_failed_call(
     server: Server, fresh_db: str, pool: ConnectionPool
 ) -> None:
     dbname = psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]
-    with db.transaction(pool) as conn:
+    with db.connection(pool) as conn:
         risk.create_strategy(conn, "pool-check")
     terminated = 0
     for run in range(RUNS):
-        with db.transaction(pool) as conn:
+        with db.connection(pool) as conn:
             assert [s.name for s in risk.list_strategies(conn)] == ["pool-check"], f"run {run}"
         pool.wait(timeout=5)  # every pooled connection is open again before the next cut
         terminated += _terminate_pool_backends(server.admin, str(dbname))
         for _ in range(3):  # as many calls as the pool has connections, each on a dead one
-            with db.transaction(pool) as conn:
+            with db.connection(pool) as conn:
                 assert risk.strategy_by_name(conn, "pool-check") is not None, f"run {run}"
     assert terminated >= RUNS * 3
 
@@ -118,11 +118,11 @@ def test_a_server_that_is_gone_is_database_unavailable(server: Server, fresh_db:
         through_proxy = url.replace(f"@{server.tcp[0]}:{server.tcp[1]}/", f"@127.0.0.1:{proxy.port}/")
         pool = db.create_pool(through_proxy, timeout=2)
         try:
-            with db.transaction(pool) as conn:
+            with db.connection(pool) as conn:
                 assert risk.list_strategies(conn) == []
             proxy.stop()
             for _ in range(3):
-                with pytest.raises(DatabaseUnavailable) as info, db.transaction(pool) as conn:
+                with pytest.raises(DatabaseUnavailable) as info, db.connection(pool) as conn:
                     risk.list_strategies(conn)
                 assert "pool-secret" not in str(info.value)
         finally:

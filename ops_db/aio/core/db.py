@@ -90,6 +90,15 @@ async def create_pool(
 
 
 @asynccontextmanager
+async def connection(pool: AsyncConnectionPool) -> AsyncIterator[AsyncConnection[Any]]:
+    """A connection from ``pool``, every failure (the pool's wait timing out included) as an
+    ops_db error; it goes back to the pool when the block ends (committed when it succeeded)."""
+    with map_errors():
+        async with pool.connection() as conn:
+            yield conn
+
+
+@asynccontextmanager
 async def atomic(conn: AsyncConnection[Any]) -> AsyncIterator[AsyncConnection[Any]]:
     """All or nothing, errors as ops_db errors: a savepoint inside the caller's transaction, else a
     transaction of its own that commits when the block succeeds (see the module doc)."""
