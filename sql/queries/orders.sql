@@ -4,6 +4,7 @@
 -- name: stage_order
 -- Stage an order; a known client order id returns the existing order only when every term is
 -- identical (compared by the database), else OPS07 naming the fields that differ.
+-- row: Order
 SELECT * FROM trading.stage_order(
     p_client_order_id => %(client_order_id)s::text, p_strategy_id => %(strategy_id)s::bigint,
     p_signal_id => %(signal_id)s::bigint, p_symbol => %(symbol)s::text, p_side => %(side)s::text,
@@ -18,18 +19,22 @@ SELECT * FROM trading.stage_order(
 
 -- name: screen_order
 -- Automatic screening: staged -> pending_approval when approval is required, else -> approved.
+-- row: Order
 SELECT * FROM trading.screen_order(%(order_id)s, %(actor)s)
 
 -- name: transition_order
 -- Move an order to another status; the state machine trigger refuses illegal moves.
+-- row: Order
 SELECT * FROM trading.transition_order(%(order_id)s, %(to_status)s, %(actor)s, %(reason)s, %(broker_order_id)s)
 
 -- name: expire_due_orders
 -- Expire every open order whose expires_at has passed.
+-- row: Order
 SELECT * FROM trading.expire_due_orders(%(now)s, %(actor)s)
 
 -- name: record_fill
 -- A fill; its trigger moves the order and the position in the same statement.
+-- row: Execution
 INSERT INTO trading.executions (order_id, quantity, price, commission, fees, venue, broker_trade_id, executed_at,
                                recorded_by)
 VALUES (%(order_id)s, %(quantity)s, %(price)s, %(commission)s, %(fees)s, %(venue)s, %(broker_trade_id)s,
@@ -38,18 +43,22 @@ RETURNING *
 
 -- name: order_by_id
 -- One order by its id.
+-- row: Order
 SELECT * FROM trading.staged_orders WHERE id = %(order_id)s
 
 -- name: order_by_client_id
 -- One order by the client order id it was staged with.
+-- row: Order
 SELECT * FROM trading.staged_orders WHERE client_order_id = %(client_order_id)s
 
 -- name: order_by_broker_id
 -- One order by the broker's order id.
+-- row: Order
 SELECT * FROM trading.staged_orders WHERE broker_order_id = %(broker_order_id)s
 
 -- name: list_orders
 -- Orders newest first, filtered; keyset pagination after (created_at, id) of the last row seen.
+-- row: Order
 SELECT *
   FROM trading.staged_orders
  WHERE (%(statuses)s::text[] IS NULL OR status = ANY (%(statuses)s::text[]))
@@ -64,6 +73,7 @@ SELECT *
 
 -- name: order_events
 -- The audit trail of one order, oldest first.
+-- row: OrderEvent
 SELECT id, order_id, occurred_at, event_type, from_status, to_status, actor, login_role, details
   FROM trading.order_events
  WHERE order_id = %(order_id)s
@@ -71,12 +81,14 @@ SELECT id, order_id, occurred_at, event_type, from_status, to_status, actor, log
 
 -- name: order_event_by_id
 -- One event of one order (a notification names both; a pair the trail does not hold is forged).
+-- row: OrderEvent
 SELECT id, order_id, occurred_at, event_type, from_status, to_status, actor, login_role, details
   FROM trading.order_events
  WHERE order_id = %(order_id)s AND id = %(event_id)s
 
 -- name: order_executions
 -- The fills of one order, oldest first.
+-- row: Execution
 SELECT * FROM trading.executions WHERE order_id = %(order_id)s ORDER BY executed_at, id
 
 -- name: listen_order_updates

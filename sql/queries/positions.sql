@@ -3,22 +3,26 @@
 
 -- name: open_positions
 -- Every open position, largest exposure first.
+-- row: Position
 SELECT * FROM trading.positions
  WHERE status = 'open'
  ORDER BY abs(quantity * coalesce(current_price, avg_cost)) DESC, symbol
 
 -- name: position_by_symbol
 -- The open position in one symbol, if any.
+-- row: Position
 SELECT * FROM trading.positions WHERE symbol = %(symbol)s AND status = 'open'
 
 -- name: closed_positions
 -- Positions closed in a time range, newest first.
+-- row: Position
 SELECT * FROM trading.positions
  WHERE status = 'closed' AND closed_at >= %(since)s AND closed_at < %(until)s
  ORDER BY closed_at DESC, id DESC
 
 -- name: mark_position
 -- Mark the open position in a symbol to a price; market value and unrealized P&L follow.
+-- row: Position
 UPDATE trading.positions
    SET current_price = %(price)s, last_marked_at = coalesce(%(at)s, now())
  WHERE symbol = %(symbol)s AND status = 'open'
@@ -26,10 +30,12 @@ RETURNING *
 
 -- name: close_position
 -- Close what is left of a position at a price without a fill (expiry, assignment, write-off).
+-- row: Position
 SELECT * FROM trading.close_position(%(symbol)s, %(price)s, %(reason)s)
 
 -- name: take_portfolio_snapshot
 -- Record the account's value now: cash plus open positions at their marks (cost when unmarked).
+-- row: PortfolioSnapshot
 INSERT INTO trading.portfolio_snapshots (
     snapshot_at, cash_balance, positions_value, total_value, unrealized_pnl, realized_pnl_today,
     open_positions, details)
@@ -47,10 +53,12 @@ RETURNING *
 
 -- name: portfolio_history
 -- Snapshots in a time range, oldest first.
+-- row: PortfolioSnapshot
 SELECT * FROM trading.portfolio_snapshots
  WHERE snapshot_at >= %(since)s AND snapshot_at < %(until)s
  ORDER BY snapshot_at
 
 -- name: latest_portfolio_snapshot
 -- The newest snapshot.
+-- row: PortfolioSnapshot
 SELECT * FROM trading.portfolio_snapshots ORDER BY snapshot_at DESC LIMIT 1
