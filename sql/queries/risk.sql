@@ -7,34 +7,44 @@ INSERT INTO trading.strategies (name, strategy_type, mode, active, requires_appr
                                 max_order_value, description, params)
 VALUES (%(name)s, %(strategy_type)s, %(mode)s, %(active)s, %(requires_approval)s, %(max_order_quantity)s,
         %(max_order_value)s, %(description)s, %(params)s)
-RETURNING *
+RETURNING id, name, strategy_type, mode, active, requires_approval, max_order_quantity, max_order_value,
+          description, params, created_at, updated_at
 
 -- name: strategy_by_id
 -- One strategy.
 -- row: Strategy
-SELECT * FROM trading.strategies WHERE id = %(strategy_id)s
+SELECT id, name, strategy_type, mode, active, requires_approval, max_order_quantity, max_order_value,
+       description, params, created_at, updated_at
+  FROM trading.strategies WHERE id = %(strategy_id)s
 
 -- name: strategy_by_name
 -- One strategy by its unique name.
 -- row: Strategy
-SELECT * FROM trading.strategies WHERE name = %(name)s
+SELECT id, name, strategy_type, mode, active, requires_approval, max_order_quantity, max_order_value,
+       description, params, created_at, updated_at
+  FROM trading.strategies WHERE name = %(name)s
 
 -- name: list_strategies
 -- Strategies by name, optionally only the active ones.
 -- row: Strategy
-SELECT * FROM trading.strategies WHERE active OR NOT %(active_only)s ORDER BY name
+SELECT id, name, strategy_type, mode, active, requires_approval, max_order_quantity, max_order_value,
+       description, params, created_at, updated_at
+  FROM trading.strategies WHERE active OR NOT %(active_only)s ORDER BY name
 
 -- name: set_strategy_active
 -- Switch a strategy on or off (an inactive strategy cannot stage orders).
 -- row: Strategy
-UPDATE trading.strategies SET active = %(active)s, updated_at = now() WHERE id = %(strategy_id)s RETURNING *
+UPDATE trading.strategies SET active = %(active)s, updated_at = now() WHERE id = %(strategy_id)s
+RETURNING id, name, strategy_type, mode, active, requires_approval, max_order_quantity, max_order_value,
+          description, params, created_at, updated_at
 
 -- name: raise_alert
 -- A new alert.
 -- row: Alert
 INSERT INTO trading.alerts (alert_type, severity, message, source, symbol, details)
 VALUES (%(alert_type)s, %(severity)s, %(message)s, %(source)s, %(symbol)s, %(details)s)
-RETURNING *
+RETURNING id, alert_type, severity, message, source, symbol, details, created_at, resolved_at, resolved_by,
+          resolution
 
 -- name: resolve_alert
 -- Resolve an unresolved alert; returns nothing when it is unknown or already resolved.
@@ -42,17 +52,22 @@ RETURNING *
 UPDATE trading.alerts
    SET resolved_at = now(), resolved_by = %(resolved_by)s, resolution = %(resolution)s
  WHERE id = %(alert_id)s AND resolved_at IS NULL
-RETURNING *
+RETURNING id, alert_type, severity, message, source, symbol, details, created_at, resolved_at, resolved_by,
+          resolution
 
 -- name: alert_by_id
 -- One alert.
 -- row: Alert
-SELECT * FROM trading.alerts WHERE id = %(alert_id)s
+SELECT id, alert_type, severity, message, source, symbol, details, created_at, resolved_at, resolved_by,
+       resolution
+  FROM trading.alerts WHERE id = %(alert_id)s
 
 -- name: unresolved_alerts
 -- Unresolved alerts, most severe and newest first.
 -- row: Alert
-SELECT * FROM trading.alerts
+SELECT id, alert_type, severity, message, source, symbol, details, created_at, resolved_at, resolved_by,
+       resolution
+  FROM trading.alerts
  WHERE resolved_at IS NULL
  ORDER BY array_position(ARRAY['EMERGENCY', 'CRITICAL', 'WARNING', 'INFO'], severity), created_at DESC, id DESC
 
@@ -63,7 +78,8 @@ INSERT INTO trading.reconciliation_log (symbol, issue_type, our_quantity, broker
                                        order_id, details)
 VALUES (%(symbol)s, %(issue_type)s, %(our_quantity)s, %(broker_quantity)s, %(our_price)s, %(broker_price)s,
         %(order_id)s, %(details)s)
-RETURNING *
+RETURNING id, symbol, issue_type, our_quantity, broker_quantity, our_price, broker_price, order_id, details,
+          detected_at, resolved_at, resolved_by, resolution
 
 -- name: resolve_reconciliation_issue
 -- Resolve an open reconciliation issue; returns nothing when unknown or already resolved.
@@ -71,17 +87,22 @@ RETURNING *
 UPDATE trading.reconciliation_log
    SET resolved_at = now(), resolved_by = %(resolved_by)s, resolution = %(resolution)s
  WHERE id = %(issue_id)s AND resolved_at IS NULL
-RETURNING *
+RETURNING id, symbol, issue_type, our_quantity, broker_quantity, our_price, broker_price, order_id, details,
+          detected_at, resolved_at, resolved_by, resolution
 
 -- name: reconciliation_issue_by_id
 -- One reconciliation issue.
 -- row: ReconciliationIssue
-SELECT * FROM trading.reconciliation_log WHERE id = %(issue_id)s
+SELECT id, symbol, issue_type, our_quantity, broker_quantity, our_price, broker_price, order_id, details,
+       detected_at, resolved_at, resolved_by, resolution
+  FROM trading.reconciliation_log WHERE id = %(issue_id)s
 
 -- name: unresolved_reconciliation_issues
 -- Open issues, oldest first.
 -- row: ReconciliationIssue
-SELECT * FROM trading.reconciliation_log WHERE resolved_at IS NULL ORDER BY detected_at, id
+SELECT id, symbol, issue_type, our_quantity, broker_quantity, our_price, broker_price, order_id, details,
+       detected_at, resolved_at, resolved_by, resolution
+  FROM trading.reconciliation_log WHERE resolved_at IS NULL ORDER BY detected_at, id
 
 -- name: refresh_daily_stats
 -- Recompute one day's statistics from orders and fills (the day in the session's time zone).
@@ -114,12 +135,15 @@ ON CONFLICT (trading_date) DO UPDATE
        realized_pnl = EXCLUDED.realized_pnl, costs = EXCLUDED.costs, net_pnl = EXCLUDED.net_pnl,
        order_to_trade_ratio = EXCLUDED.order_to_trade_ratio,
        kill_switch_triggered = EXCLUDED.kill_switch_triggered, updated_at = EXCLUDED.updated_at
-RETURNING *
+RETURNING trading_date, orders_placed, orders_filled, orders_rejected, orders_cancelled, trades_executed,
+          traded_value, realized_pnl, costs, net_pnl, order_to_trade_ratio, kill_switch_triggered, updated_at
 
 -- name: daily_stats
 -- One day's statistics as last refreshed.
 -- row: DailyStats
-SELECT * FROM trading.daily_stats WHERE trading_date = %(day)s
+SELECT trading_date, orders_placed, orders_filled, orders_rejected, orders_cancelled, trades_executed,
+       traded_value, realized_pnl, costs, net_pnl, order_to_trade_ratio, kill_switch_triggered, updated_at
+  FROM trading.daily_stats WHERE trading_date = %(day)s
 
 -- name: today_pnl
 -- Today's P&L: realized and costs of today's fills, and unrealized on open positions.
