@@ -102,6 +102,7 @@ SELECT count(*) AS inserted, 0::bigint AS updated FROM written
 
 -- name: bars
 -- OHLCV bars of one symbol from one rollup ({table}), oldest first.
+-- row: Bar
 SELECT bucket, symbol, open, high, low, close, volume, vwap, trade_count
   FROM {table}
  WHERE symbol = %(symbol)s AND bucket >= %(start)s AND bucket < %(end)s
@@ -109,6 +110,7 @@ SELECT bucket, symbol, open, high, low, close, volume, vwap, trade_count
 
 -- name: latest_prices
 -- The newest raw price of every symbol (or of the symbols asked for).
+-- row: LatestPrice
 SELECT symbol, "timestamp", close_price, volume, vwap
   FROM trading.latest_prices
  WHERE %(symbols)s::text[] IS NULL OR symbol = ANY(%(symbols)s::text[])
@@ -116,29 +118,34 @@ SELECT symbol, "timestamp", close_price, volume, vwap
 
 -- name: options_chain
 -- Latest quote of every contract of an underlying in an expiry window.
+-- row: ChainQuote
 SELECT option_symbol, expiration_date, strike_price, option_type, bid_price, ask_price, last_price, volume,
        open_interest, implied_volatility, delta, gamma, theta, vega, rho, "timestamp"
   FROM trading.options_chain(%(underlying)s, %(expires_from)s, %(expires_to)s, %(quoted_since)s)
 
 -- name: put_call_ratio
 -- Put and call volume and their ratio per underlying over a time window.
+-- row: PutCallRatio
 SELECT underlying_symbol, put_volume, call_volume, put_call_ratio
   FROM trading.put_call_ratio(%(start)s, %(end)s)
 
 -- name: rsi
 -- Wilder RSI series of one symbol at one bar interval.
+-- row: RsiPoint
 SELECT "timestamp", symbol, close, rsi
   FROM trading.calculate_rsi(%(symbol)s, %(period)s, %(interval)s)
  WHERE %(start)s::timestamptz IS NULL OR "timestamp" >= %(start)s
 
 -- name: bollinger_bands
 -- Bollinger bands series of one symbol at one bar interval.
+-- row: BollingerPoint
 SELECT "timestamp", symbol, close, middle_band, upper_band, lower_band
   FROM trading.calculate_bollinger_bands(%(symbol)s, %(period)s, %(num_std)s, %(interval)s)
  WHERE %(start)s::timestamptz IS NULL OR "timestamp" >= %(start)s
 
 -- name: moving_average
 -- Simple and exponential moving averages of one symbol at one bar interval.
+-- row: MovingAveragePoint
 SELECT "timestamp", symbol, close, sma, ema
   FROM trading.calculate_moving_average(%(symbol)s, %(period)s, %(interval)s)
  WHERE %(start)s::timestamptz IS NULL OR "timestamp" >= %(start)s
