@@ -12,7 +12,7 @@ SQUAWK_STAMP := $(VENV)/.squawk-$(SQUAWK_VERSION)-stamp
 UNASYNCD_VERSION := 0.10.1
 UNASYNCD_STAMP := $(VENV)/.unasyncd-$(UNASYNCD_VERSION)-stamp
 
-.PHONY: run test check generate install timescaledb bench clean
+.PHONY: run test check generate install timescaledb ha-tools bench clean
 
 run: install timescaledb  ## everything installed, local database up, migrated, demo data, analytics shown
 	$(BIN)/ops-db db up
@@ -56,6 +56,9 @@ $(STAMP): pyproject.toml
 
 timescaledb:
 	bash scripts/install-timescaledb.sh
+
+ha-tools:  ## Patroni, etcd and pgBackRest from Debian's own packages (apt, as root) when missing
+	bash scripts/install-ha.sh
 
 clean:
 	-$(BIN)/ops-db db down
