@@ -207,12 +207,13 @@ ROLE_QUERY = """
 SELECT pg_is_in_recovery() AS in_recovery,
        (SELECT count(*) FROM pg_stat_replication)::int AS replicas,
        CASE WHEN pg_is_in_recovery()
-            THEN CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0.0
+            THEN CASE WHEN pg_last_wal_receive_lsn() IS NULL
+                        OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0.0
                       ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END
             ELSE (SELECT coalesce(extract(epoch FROM max(replay_lag)), 0) FROM pg_stat_replication)
        END::float8 AS lag_seconds,
        CASE WHEN pg_is_in_recovery()
-            THEN coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0)
+            THEN greatest(coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0), 0)
             ELSE (SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), 0) FROM pg_stat_replication)
        END::bigint AS lag_bytes,
        current_setting('transaction_read_only') = 'on' AS read_only
@@ -224,7 +225,9 @@ class NodeRole:
     """A node's role and how far behind it is.
 
     On a standby: its own replay lag (0 when it has replayed all it received: an idle primary
-    does not make an idle standby "late"). On a primary: the worst replay lag of its standbys.
+    does not make an idle standby "late"; just after a restart the receive position can sit
+    behind the replay position, which is no lag either). On a primary: the worst replay lag of
+    its standbys.
     """
 
     role: str  # primary or standby
