@@ -170,6 +170,54 @@ def ha_url(
 
 
 # -- pitr ---------------------------------------------------------------------------------------
+@pitr_app.command("configure")
+def pitr_configure(
+    config: Annotated[Path, typer.Option("--config", envvar="PGBACKREST_CONFIG", help="pgbackrest.conf to write.")],
+    repo: Annotated[Path, typer.Option("--repo", envvar="OPS_DB_PITR_REPO", help="The repository directory.")],
+    stanza: Annotated[str, typer.Option("--stanza", envvar="PITR_STANZA", help="The stanza.")] = "ops-db",
+    pg_path: Annotated[
+        Path | None,
+        typer.Option("--pg-path", envvar="OPS_DB_PITR_PG_PATH", show_default=False,
+                     help="The server's data directory (default: the local cluster's)."),
+    ] = None,
+    pg_port: Annotated[
+        int | None, typer.Option("--pg-port", envvar="OPS_DB_PITR_PG_PORT", show_default=False, help="Its port.")
+    ] = None,
+    pg_socket: Annotated[
+        Path | None,
+        typer.Option("--pg-socket", envvar="OPS_DB_PITR_PG_SOCKET", show_default=False,
+                     help="Its unix socket directory."),
+    ] = None,
+    archive: Annotated[
+        bool,
+        flag("--archive", "OPS_DB_PITR_CONFIGURE_ARCHIVE",
+             "Also set archive_mode and archive_command on the server (ALTER SYSTEM, through --url or the socket)."),
+    ] = False,
+    url: Annotated[
+        str | None, typer.Option("--url", envvar="OPS_DB_URL", show_default=False, help="With --archive: the server.")
+    ] = None,
+) -> None:
+    """Write pgbackrest.conf from deploy/pgbackrest.conf.tmpl (lock, log and spool paths beside it)."""
+    from psycopg.conninfo import make_conninfo
+
+    from ops_db.cluster import SUPERUSER, LocalCluster
+    from ops_db.ops.pitr import Layout, enable_archiving, write_config
+
+    local = LocalCluster.from_env()
+    layout = Layout(config.resolve(), repo.resolve(), stanza)
+    socket = (pg_socket or local.socket_dir).resolve()
+    port = pg_port or local.port
+    write_config(layout, pg_path=(pg_path or local.data_dir).resolve(), pg_port=port, pg_socket=socket)
+    console.print(f"wrote {layout.config}; next: PGBACKREST_CONFIG={layout.config} scripts/pitr.sh setup")
+    if archive:
+        target = _conninfo_or_none(url) or make_conninfo(host=str(socket), port=str(port), user=SUPERUSER,
+                                                         dbname="postgres")
+        if enable_archiving(target, layout):
+            console.print("archiving configured: restart the server for archive_mode to take effect")
+        else:
+            console.print("archiving configured (reloaded)")
+
+
 @pitr_app.command("check")
 def pitr_check(
     config: Annotated[Path, typer.Option("--config", envvar="PGBACKREST_CONFIG", help="pgbackrest.conf to read.")],
