@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -183,6 +184,9 @@ def _check_event(e: MarketEvent) -> None:
 # -- ingest ------------------------------------------------------------------------------
 
 _DIRECT_TYPES = ("text", "timestamptz", "numeric", "numeric", "numeric", "numeric", "int8", "numeric")
+# The row of the direct COPY, made in C (a generator building the tuple cost ~5% of the ingest).
+_DIRECT_ROW = operator.attrgetter("symbol", "timestamp", "open_price", "high_price", "low_price", "close_price",
+                                  "volume", "vwap")
 _PRICE_STAGE_TYPES = ("int4", "text", "timestamptz", "numeric", "numeric", "numeric", "numeric", "int8", "numeric")
 _OPTION_STAGE_TYPES = (
     ("int4", "text", "text", "timestamptz", "date", "numeric", "text") + ("numeric",) * 3 + ("int8",) * 2
@@ -223,10 +227,9 @@ async def _copy_new_prices(
     # In key order, as every writer of the table: two overlapping batches then wait on each
     # other's keys in the same order and never deadlock.
     ordered = sorted(ticks, key=_tick_key)
-    rows = ((t.symbol, t.timestamp, t.open_price, t.high_price, t.low_price, t.close_price, t.volume, t.vwap)
-            for t in ordered)
     async with atomic(conn):
-        await copy_rows(conn, "copy_prices_direct", _DIRECT_TYPES, rows, progress=progress, every=COPY_BATCH)
+        await copy_rows(conn, "copy_prices_direct", _DIRECT_TYPES, map(_DIRECT_ROW, ordered), progress=progress,
+                        every=COPY_BATCH)
     return IngestResult(received=len(ticks), inserted=len(ticks), updated=0)
 
 
