@@ -125,8 +125,8 @@ def test_monitoring_time_series(db: psycopg.Connection[Any]) -> None:
     assert {(h.component, h.status) for h in monitoring.latest_system_health(db)} >= {
         ("oms", "degraded"), ("broker-gw", "down")}
     assert latest.metrics == {"lag_ms": 900}
-    with pytest.raises(ValidationError, match="health status must be"):
-        monitoring.record_system_health(db, "oms", "fine")
+    with pytest.raises(ValidationError, match="status must be one of 'healthy', 'degraded', 'down', 'unknown'"):
+        monitoring.record_system_health(db, "oms", "fine")  # type: ignore[arg-type]
     dq = monitoring.record_data_quality(db, "polygon", "price_gap", False, symbol="AAPL", score=D(40))
     assert not dq.passed
     order = stage(db, strategy(db).id)

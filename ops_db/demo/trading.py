@@ -178,8 +178,9 @@ def load(conn: psycopg.Connection[Any], *, seed: int, symbols: list[str], now: d
         made["alerts"] += 1
     risk.raise_alert(conn, "demo_loaded", "INFO", f"demo trading loaded with seed {seed}", source="demo")
     made["alerts"] += 1
-    for component, status, score in (("oms", "healthy", 98), ("broker-gw", "healthy", 95),
-                                     ("market-data", "degraded", 72)):
+    samples: tuple[tuple[str, monitoring.HealthStatus, int], ...] = (
+        ("oms", "healthy", 98), ("broker-gw", "healthy", 95), ("market-data", "degraded", 72))
+    for component, status, score in samples:
         monitoring.record_system_health(conn, component, status, health_score=Decimal(score), details={"demo": seed})
     risk.refresh_daily_stats(conn, now.date())
 
