@@ -26,9 +26,11 @@ from ops_db.core.rows import fields_of
 
 # Queries whose SQL is a template filled by the caller (psycopg.sql): what to fill it with here.
 TEMPLATES: dict[str, dict[str, sql.Composable]] = {
-    "bars": {"table": sql.Identifier("trading", "stock_prices_1m")},
     "top_queries": {"schema": sql.Identifier("public")},  # where the test installs pg_stat_statements
 }
+
+# The staging tables COPY fills inside an ingest transaction (ON COMMIT DROP): created before describing.
+STAGING_TABLES = ("create_price_stage", "create_option_stage", "create_event_stage")
 
 # `*` as a whole select list item or RETURNING list item: SELECT *, SELECT DISTINCT ON (x) *, t.*, RETURNING *.
 _STAR = re.compile(
@@ -138,13 +140,16 @@ def test_every_declared_query_returns_its_row_type_fields_in_order(fresh_db: str
     mismatched: dict[str, str] = {}
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public")
-        for name, query in sorted(declared().items()):
-            assert query.row is not None
-            cls = row_type(types, query.row)
-            columns = _describe(conn, name, query)
-            fields = fields_of(cls)
-            if columns != fields:
-                mismatched[name] = f"{query.row} has {fields}, the query returns {columns}"
+        with conn.transaction():  # the ingest queries read transaction-local staging tables
+            for stage in STAGING_TABLES:
+                conn.execute(queries.q(stage))
+            for name, query in sorted(declared().items()):
+                assert query.row is not None
+                cls = row_type(types, query.row)
+                columns = _describe(conn, name, query)
+                fields = fields_of(cls)
+                if columns != fields:
+                    mismatched[name] = f"{query.row} has {fields}, the query returns {columns}"
     report = "\n".join(f"  {name}: {why}" for name, why in mismatched.items())
     assert not mismatched, f"{len(mismatched)} queries do not return their row type's fields:\n{report}"
 
