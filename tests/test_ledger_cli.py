@@ -9,8 +9,8 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from ops_db import orders
 from ops_db.cli import main
+from ops_db.ledger import orders
 from tests.ledger_helpers import order_in, stage, strategy, trade
 
 
@@ -56,7 +56,10 @@ def test_kill_switch_on_is_bounded_behind_an_open_transaction(
         s = strategy(setup)
         setup.commit()
     with psycopg.connect(fresh_db, application_name="stuck-app") as stuck:
-        stage(stuck, s.id)  # holds the kill switch state FOR SHARE until it ends
+        # The client's own transaction (a call on an idle connection would commit on its own):
+        # the order is staged in a savepoint of it, which holds the kill switch state FOR SHARE.
+        stuck.execute("SELECT 1")
+        stage(stuck, s.id)
         pid = stuck.info.backend_pid
         started = datetime.now(UTC)
         assert main(["kill-switch", "on", "--reason", "halt", "--actor", "ops", "--url", fresh_db]) == 7
