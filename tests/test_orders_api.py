@@ -107,9 +107,10 @@ BAD_INPUTS = [
     ({"limit_price": Decimal("NaN")}, "prices must each be a positive number"),
     ({"limit_price": Decimal("1e12")}, "prices must each be a positive number"),
     ({"limit_price": Decimal(-1)}, "prices must each be a positive number"),
-    ({"side": "hold"}, "side must be 'buy' or 'sell'"),
-    ({"side": "BUY"}, "side must be 'buy' or 'sell'"),
-    ({"order_type": "iceberg", "limit_price": None}, "order type must be"),
+    # The vocabularies are Literal types: @api refuses them before anything is sent.
+    ({"side": "hold"}, "side must be one of 'buy', 'sell'"),
+    ({"side": "BUY"}, "side must be one of 'buy', 'sell'"),
+    ({"order_type": "iceberg", "limit_price": None}, "order_type must be one of 'market', 'limit'"),
     ({"order_type": "limit", "limit_price": None}, "limit and stop-limit orders need a limit price"),
     ({"order_type": "market", "limit_price": Decimal(10)}, "market and stop orders must not have one"),
     ({"order_type": "stop", "limit_price": None}, "stop and stop-limit orders need a stop price"),
@@ -120,7 +121,7 @@ BAD_INPUTS = [
     ({"created_by": "bob; DROP ROLE ops_app"}, "the user staging an order must be"),
     ({"risk_score": Decimal(101)}, "risk score must be between 0 and 100"),
     ({"risk_score": Decimal("NaN")}, "risk score must be between 0 and 100"),
-    ({"time_in_force": "forever"}, "time in force must be"),
+    ({"time_in_force": "forever"}, "time_in_force must be one of 'day', 'gtc'"),
     ({"expires_at": datetime(2000, 1, 1, tzinfo=UTC)}, "must expire after it is staged"),
     ({"strategy_id": 987654321}, "no strategy with that id"),
 ]
