@@ -27,7 +27,7 @@ def test_strategies(db: psycopg.Connection[Any]) -> None:
     assert s not in strategies.list_strategies(db, active_only=True) and off in strategies.list_strategies(db)
     with pytest.raises(ValidationError, match="already exists"):
         strategies.create_strategy(db, "Mean Reversion")
-    with pytest.raises(ValidationError, match="mode must be one of .PAPER., .LIVE."):
+    with pytest.raises(ValidationError, match="mode must be one of 'PAPER', 'LIVE'"):
         strategies.create_strategy(db, "x1", mode="REAL")
     with pytest.raises(ValidationError, match="max order quantity"):
         strategies.create_strategy(db, "x2", max_order_quantity=D("NaN"))
@@ -67,7 +67,7 @@ def test_reconciliation(db: psycopg.Connection[Any]) -> None:
     assert alerts.unresolved_reconciliation_issues(db) == []
     with pytest.raises(ValidationError, match="already resolved"):
         alerts.resolve_reconciliation_issue(db, issue.id, "ops", "x")
-    with pytest.raises(ValidationError, match="issue_type must be one of .quantity_mismatch."):
+    with pytest.raises(ValidationError, match="issue_type must be one of 'quantity_mismatch'"):
         alerts.log_reconciliation_issue(db, "AAPL", "vibes")
 
 
