@@ -159,9 +159,10 @@ def test_no_submission_commits_after_a_halt(fresh_db: str) -> None:
             refused: list[str] = []
             snapshot: list[str] = []
 
-            def submit(conn: psycopg.Connection[Any], delay: float, barrier: threading.Barrier,
+            def submit(conn: psycopg.Connection[Any], start: float, delay: float, barrier: threading.Barrier,
                        committed: list[int], refused: list[str]) -> None:
                 barrier.wait()
+                time.sleep(start)  # some submitters start before the halt lands, some after
                 try:
                     conn.execute("BEGIN")
                     order = stage(conn, s.id, quantity=Decimal(1))
@@ -186,7 +187,8 @@ def test_no_submission_commits_after_a_halt(fresh_db: str) -> None:
                 assert row is not None
                 snapshot.append(row[0])
 
-            threads = [threading.Thread(target=submit, args=(c, rng.random() / 50, barrier, committed, refused))
+            threads = [threading.Thread(target=submit,
+                                        args=(c, rng.random() / 25, rng.random() / 50, barrier, committed, refused))
                        for c in subs]
             threads.append(threading.Thread(target=halt, args=(barrier, snapshot, 0.005 + rng.random() / 50)))
             for t in threads:
