@@ -116,7 +116,7 @@ def run(scratch: Scratch, rounds: int, *, cycles: int = 400, pgbench_seconds: in
     subprocess.run([_pgbench(), "-i", "-q", "-s", "1", *_pgbench_args(pg_conninfo)], capture_output=True, check=True)
     with psycopg.connect(conninfo) as conn:
         strategy = strategies.create_strategy(conn, "bench workflow", requires_approval=True,
-                                        max_order_quantity=Decimal(1000))
+                                              max_order_quantity=Decimal(1000))
         conn.commit()
     # One cycle alone first: the first writes into the order_events / executions hypertables create
     # their chunks, and four sessions creating the same chunk at once can deadlock (see README).

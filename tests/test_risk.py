@@ -19,7 +19,7 @@ D = Decimal
 
 def test_strategies(db: psycopg.Connection[Any]) -> None:
     s = strategies.create_strategy(db, "Mean Reversion", strategy_type="mean_reversion", mode="LIVE",
-                             max_order_quantity=D(500), max_order_value=D(100000), params={"lookback": 20})
+                                   max_order_quantity=D(500), max_order_value=D(100000), params={"lookback": 20})
     assert strategies.get_strategy(db, s.id) == s
     assert strategies.strategy_by_name(db, "Mean Reversion") == s
     assert s.params == {"lookback": 20} and s.mode == "LIVE"
@@ -56,7 +56,7 @@ def test_alerts_raise_and_resolve(db: psycopg.Connection[Any]) -> None:
 
 def test_reconciliation(db: psycopg.Connection[Any]) -> None:
     issue = alerts.log_reconciliation_issue(db, "AAPL", "quantity_mismatch", our_quantity=D(100),
-                                          broker_quantity=D(90), details={"broker": "paper"})
+                                            broker_quantity=D(90), details={"broker": "paper"})
     view = db.execute(
         "SELECT id, quantity_difference FROM trading.v_reconciliation_issues WHERE id = %s", (issue.id,)
     ).fetchone()
