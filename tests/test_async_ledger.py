@@ -282,8 +282,8 @@ def test_state_changes_expiry_and_pagination(fresh_db: str) -> None:
             assert (rejected.status, rejected.rejection_reason) == ("rejected", "too big")
             expired = await orders.expire_order(conn, (await astage(conn, s.id)).id, reason="end of day")
             assert expired.status == "expired"
-            due = await astage(conn, s.id, expires_at=datetime.now(UTC) + timedelta(milliseconds=50))
-            await asyncio.sleep(0.1)
+            due = await astage(conn, s.id, expires_at=datetime.now(UTC) + timedelta(milliseconds=300))
+            await asyncio.sleep(0.4)
             assert [o.id for o in await orders.expire_due_orders(conn)] == [due.id]
             assert (await orders.get_order(conn, due.id)).status == "expired"
             with pytest.raises(InvalidTransition):
@@ -480,7 +480,7 @@ def test_order_updates_end_at_the_timeout_and_need_autocommit(fresh_db: str) -> 
         async with await db.connect(fresh_db) as not_autocommit:
             with pytest.raises(ValidationError, match="autocommit"):
                 await orders.order_updates(not_autocommit)
-            with pytest.raises(ValidationError, match="stop_after must be a int"):
+            with pytest.raises(ValidationError, match="stop_after must be"):
                 await orders.order_updates(not_autocommit, stop_after=cast(Any, "3"))
 
     run(body)
