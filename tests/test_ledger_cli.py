@@ -34,10 +34,11 @@ def test_kill_switch_commands(fresh_db: str, capsys: pytest.CaptureFixture[str])
 def test_expire_orders_and_positions(fresh_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     with psycopg.connect(fresh_db) as conn:
         s = strategy(conn)
-        due = order_in(conn, s.id, "approved", expires_at=datetime.now(UTC) + timedelta(milliseconds=1))
+        # Each call commits on its own, so the order is staged in a transaction after this line: a
+        # margin it still expires after, then a wait past it.
+        due = order_in(conn, s.id, "approved", expires_at=datetime.now(UTC) + timedelta(milliseconds=200))
         trade(conn, s.id, "buy", Decimal(10), Decimal(10))
-        conn.commit()
-        conn.execute("SELECT pg_sleep(0.01)")
+        conn.execute("SELECT pg_sleep(0.25)")
     assert main(["expire-orders", "--json", "--url", fresh_db]) == 0
     out = capsys.readouterr().out
     assert json.loads(out[out.index("["):]) == [{"id": due.id, "client_order_id": due.client_order_id,
@@ -53,8 +54,7 @@ def test_kill_switch_on_is_bounded_behind_an_open_transaction(
 ) -> None:
     """A client that staged an order and keeps its transaction open cannot make a halt hang."""
     with psycopg.connect(fresh_db) as setup:
-        s = strategy(setup)
-        setup.commit()
+        s = strategy(setup)  # committed by the call itself
     with psycopg.connect(fresh_db, application_name="stuck-app") as stuck:
         # The client's own transaction (a call on an idle connection would commit on its own):
         # the order is staged in a savepoint of it, which holds the kill switch state FOR SHARE.
