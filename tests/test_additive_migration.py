@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ops_db import orders
+from ops_db.ledger import orders
 from tests import ledger_helpers as lh
 from tests import test_bad_input as bad_input
 from tests import test_query_columns as columns
