@@ -47,9 +47,9 @@ PUBLIC_MODULES = (
     "ops_db.orders",
     "ops_db.positions",
     "ops_db.risk",
-    "ops_db.rollups",
+    "ops_db.ops.rollups",
     "ops_db.signals",
-    "ops_db.system",
+    "ops_db.ops.system",
 )
 
 NOW = datetime.now(UTC)
@@ -116,7 +116,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 # Functions whose valid call is refused here by design, with why; their bad cases still run.
 BASELINE_REFUSED: dict[str, str] = {
     "orders.order_updates": "reads notifications only on an autocommit connection; the test's is in a transaction",
-    "rollups.refresh_continuous_aggregates": "continuous aggregates exist on the timescale edition only",
+    "ops.rollups.refresh_continuous_aggregates": "continuous aggregates exist on the timescale edition only",
 }
 
 
@@ -253,14 +253,14 @@ def baselines(w: World) -> dict[str, dict[str, Any]]:
         "risk.kill_switch_state": {},
         "risk.kill_switch_blockers": {},
         "risk.terminate_session": {"pid": 0},  # no such backend: the server answers false
-        "rollups.refresh_rollups": {"dry_run": True},
-        "rollups.apply_retention": {"dry_run": True},
-        "rollups.rollup_status": {},
-        "rollups.refresh_continuous_aggregates": {"start": day, "end": NOW},
+        "ops.rollups.refresh_rollups": {"dry_run": True},
+        "ops.rollups.apply_retention": {"dry_run": True},
+        "ops.rollups.rollup_status": {},
+        "ops.rollups.refresh_continuous_aggregates": {"start": day, "end": NOW},
         "signals.record_signals": {"signals": [_signal()]},
         "signals.recent_signals": {"since": day, "symbol": "BADIN", "min_confidence": Decimal("0.1"), "limit": 10},
-        "system.server_facts": {},
-        "system.capabilities": {"edition": "apache"},
+        "ops.system.server_facts": {},
+        "ops.system.capabilities": {"edition": "apache"},
     }
 
 
@@ -357,7 +357,7 @@ def _scalar_bad(param: str, hint: Any, write: bool, scaled: bool = True) -> Iter
 def cases_for(function: str, func: Callable[..., Any], baseline: dict[str, Any]) -> list[Case]:
     inner = getattr(func, "__wrapped__", func)
     hints = typing.get_type_hints(inner)
-    name = function.split(".")[1]
+    name = function.rsplit(".", 1)[1]
     write = name not in READS
     found: list[Case] = []
     params = inspect.signature(inner).parameters

@@ -13,15 +13,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from ops_db import market, rollups
+from ops_db import market
 from ops_db.cli.app import UrlOption, app, conninfo, console, flag
 from ops_db.core import db
 from ops_db.core.error_map import map_errors
 from ops_db.core.errors import ValidationError
 from ops_db.core.queries import q
 from ops_db.demo.market import DEFAULT_SYMBOLS, generate
+from ops_db.ops import rollups
+from ops_db.ops.system import server_facts
 from ops_db.signals import record_signals
-from ops_db.system import server_facts
 
 
 def _trading_demo() -> Any | None:

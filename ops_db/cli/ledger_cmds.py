@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ops_db.cli.app import UrlOption, app, conninfo, console, flag, print_json, sub_app
-from ops_db.core.errors import OpsDbError, RetryableConflict
+from ops_db.core.errors import KillSwitchBlocked, RetryableConflict
 
 kill_app = sub_app("The kill switch: while on, the database refuses new orders, approvals and submissions.")
 app.add_typer(kill_app, name="kill-switch")
@@ -62,12 +62,6 @@ TerminateBlockers = Annotated[
         "End the open transactions the halt waits for (their orders roll back), then halt.",
     ),
 ]
-
-
-class KillSwitchBlocked(OpsDbError):
-    """The halt waited its bound (10 s) behind open transactions that staged or submitted orders."""
-
-    exit_code = 7
 
 
 def _blocked(blockers: list[Any]) -> KillSwitchBlocked:

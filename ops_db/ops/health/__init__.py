@@ -7,7 +7,7 @@ worst (CRITICAL > WARNING > UNKNOWN > OK). The whole run answers within
 ``OPS_DB_HEALTH_TIMEOUT`` seconds (10).
 """
 
-from ops_db.ops.health.checks import CHECK_NAMES, CHECKS, LEDGER_TABLES, Context, job_grace, job_states
+from ops_db.ops.health.checks import CHECK_NAMES, CHECKS, LEDGER_TABLES, Context
 from ops_db.ops.health.model import (
     DEFAULTS,
     CheckResult,
@@ -24,5 +24,5 @@ from ops_db.ops.health.runner import Budget, database_name, run_checks
 __all__ = [
     "CHECKS", "CHECK_NAMES", "DEFAULTS", "LEDGER_TABLES", "Budget", "CheckResult", "Context", "Figure",
     "HealthReport", "Status", "Threshold", "as_json", "as_openmetrics", "as_text", "database_name", "fmt",
-    "job_grace", "job_states", "number", "perfdata", "run_checks", "status_line", "threshold",
+    "number", "perfdata", "run_checks", "status_line", "threshold",
 ]

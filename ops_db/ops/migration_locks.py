@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import psycopg
 
 from ops_db.core import settings
-from ops_db.core.errors import MigrationError
+from ops_db.core.errors import MigrationBlocked, MigrationError
 
 T = TypeVar("T")
 
@@ -35,10 +35,6 @@ SELECT a.pid, coalesce(a.usename, ''), coalesce(a.application_name, ''), coalesc
  WHERE a.pid = ANY (pg_blocking_pids(%(pid)s))
  ORDER BY a.xact_start NULLS LAST
 """
-
-
-class MigrationBlocked(MigrationError):
-    """A migration kept timing out on a lock held by another session until the retry deadline."""
 
 
 @dataclass(frozen=True)
