@@ -90,7 +90,8 @@ def test_wheel_carries_sql_and_migrations(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "from ops_db.core import paths, queries; print(paths.migrations_dir()); print(len(queries.q('server_facts')))",
+            "from ops_db.core import paths, queries; "
+            "print(paths.migrations_dir()); print(len(queries.q('server_facts')))",
         ],
         capture_output=True,
         text=True,
