@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import psycopg
 
 from ops_db.core import settings
-from ops_db.core.errors import MigrationBlocked, MigrationError
+from ops_db.core.errors import ConfigurationError, MigrationBlocked
 
 T = TypeVar("T")
 
@@ -55,9 +55,9 @@ class LockPolicy:
             else settings.env_float("OPS_DB_MIGRATE_STATEMENT_TIMEOUT", 0.0),
         )
         if policy.lock_wait <= 0:
-            raise MigrationError("OPS_DB_MIGRATE_LOCK_WAIT must be more than 0 seconds")
+            raise ConfigurationError("OPS_DB_MIGRATE_LOCK_WAIT must be more than 0 seconds")
         if policy.deadline < 0 or policy.statement_timeout < 0:
-            raise MigrationError("OPS_DB_MIGRATE_RETRY_DEADLINE and _STATEMENT_TIMEOUT must not be negative")
+            raise ConfigurationError("OPS_DB_MIGRATE_RETRY_DEADLINE and _STATEMENT_TIMEOUT must not be negative")
         return policy
 
     def apply(self, conn: psycopg.Connection[Any]) -> None:

@@ -26,7 +26,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import class_row
 
 from ops_db.core import settings
-from ops_db.core.errors import OpsDbError
+from ops_db.core.errors import ConfigurationError, OpsDbError
 from ops_db.core.queries import q
 from ops_db.ops.health.checks import APACHE_ONLY, CHECK_NAMES, CHECKS, TIMESCALE_ONLY, Context
 from ops_db.ops.health.model import (
@@ -60,7 +60,7 @@ class Budget:
             lock if lock is not None else settings.env_quantity("OPS_DB_HEALTH_LOCK_TIMEOUT", cls.lock),
         )
         if min(made.total, made.statement, made.lock) <= 0:
-            raise OpsDbError("health timeouts must be positive (OPS_DB_HEALTH_TIMEOUT, _STATEMENT_TIMEOUT, "
+            raise ConfigurationError("health timeouts must be positive (OPS_DB_HEALTH_TIMEOUT, _STATEMENT_TIMEOUT, "
                              "_LOCK_TIMEOUT)")
         return made
 
