@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time as clock
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -19,18 +18,11 @@ from ops_db.core import db
 from ops_db.core.error_map import map_errors
 from ops_db.core.errors import ValidationError
 from ops_db.core.queries import q
+from ops_db.demo import trading as trading_demo
 from ops_db.demo.market import DEFAULT_SYMBOLS, generate
 from ops_db.ops import rollups
 from ops_db.ops.system import server_facts
 from ops_db.signals import record_signals
-
-
-def _trading_demo() -> Any | None:
-    """The ledger engineer's ops_db.demo.trading, when it exists."""
-    try:
-        return importlib.import_module("ops_db.demo.trading")
-    except ImportError:
-        return None
 
 
 @app.command()
@@ -60,9 +52,7 @@ def demo(
             _load(conn, seed=seed, symbols=names, days=days, now=now, reset=reset)
             _refresh(conn, target, edition)
         _show(conn, names, now)
-        trading = _trading_demo()
-        if trading is not None:
-            trading.show(conn, console)
+        trading_demo.show(conn, console)
         conn.rollback()
 
 
@@ -86,10 +76,7 @@ def _load(conn: psycopg.Connection[Any], *, seed: int, symbols: list[str], days:
                 task = bar.add_task(label, total=len(rows))
                 ingest(conn, rows, progress=lambda n, task=task: bar.advance(task, n))
         record_signals(conn, data.signals)
-        extra: dict[str, int] = {}
-        trading = _trading_demo()
-        if trading is not None:
-            extra = trading.load(conn, seed=seed, symbols=symbols, now=now)
+        extra = trading_demo.load(conn, seed=seed, symbols=symbols, now=now)
     counts = {"prices": len(data.ticks), "option quotes": len(data.quotes), "market events": len(data.events),
               "signals": len(data.signals), **extra}
     console.print(
