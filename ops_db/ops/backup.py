@@ -625,7 +625,3 @@ def backup_sets(directory: Path, database: str | None = None, mode: str | None =
 def newest_complete_backup(directory: Path, database: str) -> BackupSet | None:
     """The newest full backup of ``database`` whose checksum file and manifest exist."""
     return next((s for s in backup_sets(directory, database, "full") if s.complete), None)
-
-
-def default_backup_dir() -> Path:
-    return settings.backup_dir()

@@ -8,7 +8,7 @@ from ops_db.core import settings
 from ops_db.core.errors import NagiosStatus
 from ops_db.ops.units import fmt
 
-__all__ = ["DEFAULTS", "CheckResult", "Figure", "HealthReport", "Status", "Threshold", "fmt", "threshold", "worst"]
+__all__ = ["DEFAULTS", "CheckResult", "Figure", "HealthReport", "Status", "Threshold", "threshold", "worst"]
 
 
 Status = NagiosStatus  # a check's status is the Nagios code health exits with (ops_db.core.errors)
