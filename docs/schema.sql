@@ -2103,7 +2103,7 @@ CREATE TABLE trading.daily_stats (
     CONSTRAINT daily_stats_updated_at_valid CHECK (((updated_at >= '2000-01-01 00:00:00+00'::timestamp with time zone) AND (updated_at <= (now() + '00:05:00'::interval))))
 );
 
-COMMENT ON TABLE trading.daily_stats IS 'Per trading day: orders, fills, traded value, P&L, order-to-trade ratio; recomputed by ops_db.risk.refresh_daily_stats.';
+COMMENT ON TABLE trading.daily_stats IS 'Per trading day: orders, fills, traded value, P&L, order-to-trade ratio; recomputed by ops_db.ledger.positions.refresh_daily_stats.';
 
 COMMENT ON COLUMN trading.daily_stats.trading_date IS 'The day, in the time zone of the session that refreshed it.';
 
