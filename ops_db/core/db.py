@@ -94,18 +94,16 @@ def create_pool(
 def connection(pool: ConnectionPool) -> Iterator[Connection[Any]]:
     """A connection from ``pool``, every failure (the pool's wait timing out included) as an
     ops_db error; it goes back to the pool when the block ends (committed when it succeeded)."""
-    with map_errors():
-        with pool.connection() as conn:
-            yield conn
+    with map_errors(), pool.connection() as conn:
+        yield conn
 
 
 @contextmanager
 def atomic(conn: Connection[Any]) -> Iterator[Connection[Any]]:
     """All or nothing, errors as ops_db errors: a savepoint inside the caller's transaction, else a
     transaction of its own that commits when the block succeeds (see the module doc)."""
-    with map_errors():
-        with conn.transaction():
-            yield conn
+    with map_errors(), conn.transaction():
+        yield conn
 
 
 def fetch_one(
@@ -126,32 +124,28 @@ def fetch_one(
 
 def fetch_optional(conn: Connection[Any], row: type[T], query: str, params: Params = None) -> T | None:
     """The first row of ``query`` as a ``row``, or None."""
-    with map_errors():
-        with conn.cursor(row_factory=row_factory(row, query)) as cur:
-            cur.execute(q(query), params)
-            return cur.fetchone()
+    with map_errors(), conn.cursor(row_factory=row_factory(row, query)) as cur:
+        cur.execute(q(query), params)
+        return cur.fetchone()
 
 
 def fetch_all(conn: Connection[Any], row: type[T], query: str, params: Params = None) -> list[T]:
     """Every row of ``query``, as ``row``s."""
-    with map_errors():
-        with conn.cursor(row_factory=row_factory(row, query)) as cur:
-            cur.execute(q(query), params)
-            return cur.fetchall()
+    with map_errors(), conn.cursor(row_factory=row_factory(row, query)) as cur:
+        cur.execute(q(query), params)
+        return cur.fetchall()
 
 
 def fetch_value(conn: Connection[Any], query: str, params: Params = None) -> Any:
     """The first column of the first row of ``query`` (None when it returns no row)."""
-    with map_errors():
-        with conn.cursor() as cur:
-            cur.execute(q(query), params)
-            found = cur.fetchone()
+    with map_errors(), conn.cursor() as cur:
+        cur.execute(q(query), params)
+        found = cur.fetchone()
     return None if found is None else found[0]
 
 
 def execute(conn: Connection[Any], query: str, params: Params = None) -> int:
     """Run ``query``; the number of rows it touched."""
-    with map_errors():
-        with conn.cursor() as cur:
-            cur.execute(q(query), params)
-            return cur.rowcount
+    with map_errors(), conn.cursor() as cur:
+        cur.execute(q(query), params)
+        return cur.rowcount
