@@ -194,7 +194,7 @@ def test_values_from_the_database_stay_text(fresh_db: str, tmp_path: Path) -> No
         conn.commit()
     page = tmp_path / "orders.html"
     _report(["orders", "--url", fresh_db, "--html", str(page)])
-    dom, rendered = _open(page)
+    dom, _ = _open(page)
     text = " ".join(dom.text)
     assert hostile in text and "<img src=x onerror=alert(1)>" in text and "<b>check</b>" in text
     assert dom.tags.get("img", 0) == 0 and dom.tags.get("b", 0) == 0
