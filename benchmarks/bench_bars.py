@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from benchmarks.common import Result, Scratch, Side, alternate
 from benchmarks.data import LIQUID, shared_prices, symbols
@@ -120,8 +119,7 @@ def run(scratch: Scratch, rounds: int, *, bars_rows: int = 10_000_000, edition: 
             lambda: queries_per_second(lambda: raw_bars(conn, symbol, start, end), bars_minutes, bars_seconds),
         )
         params = {"symbol": symbol, "start": start, "end": end}
-        rollup_sql = sql.SQL(q("bars")).format(table=sql.Identifier("trading", market.BAR_TABLES["1m"]))
-        server = {"rollup": server_ms(conn, rollup_sql.as_string(conn), params),
+        server = {"rollup": server_ms(conn, q("bars_1m"), params),
                   "raw": server_ms(conn, RAW_BARS, params)}
     return [
         Result("bars query", f"1-minute bars of {symbol} over {span} ({len(ours_bars):,} bars, "

@@ -9,8 +9,8 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
-from ops_db import positions
 from ops_db.demo import trading
+from ops_db.ledger import positions
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 

@@ -14,6 +14,7 @@ SET LOCAL statement_timeout = '120s'
 
 -- name: drift_schemas
 -- The two schemas: owner and privileges.
+-- row: CatalogRow
 SELECT 'schema' AS kind, quote_ident(n.nspname) AS name, NULL::text AS parent,
        jsonb_build_object('owner', pg_get_userbyid(n.nspowner),
                           'acl', coalesce(n.nspacl, acldefault('n', n.nspowner))::text[]) AS attrs
@@ -23,6 +24,7 @@ SELECT 'schema' AS kind, quote_ident(n.nspname) AS name, NULL::text AS parent,
 -- name: drift_relations
 -- Tables, views, materialized views, sequences: owner, options, row security, view definition,
 -- privileges, sequence parameters, and how many internal (foreign key) triggers are disabled.
+-- row: CatalogRow
 SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'
                       WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table'
                       WHEN 'c' THEN 'composite type' END AS kind,
@@ -53,6 +55,7 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WH
 -- name: drift_columns
 -- Columns of those relations: type, not null, default (or generation expression), identity,
 -- collation when not the type's, column privileges.
+-- row: CatalogRow
 SELECT 'column' AS kind, format('%I.%I.%I', n.nspname, c.relname, a.attname) AS name,
        format('%I.%I', n.nspname, c.relname) AS parent,
        jsonb_build_object(
@@ -77,6 +80,7 @@ SELECT 'column' AS kind, format('%I.%I.%I', n.nspname, c.relname, a.attname) AS 
 
 -- name: drift_constraints
 -- Table and domain constraints, by their definition (which says NOT VALID and DEFERRABLE).
+-- row: CatalogRow
 SELECT 'constraint' AS kind,
        format('%I.%I.%I', n.nspname, coalesce(cl.relname, ty.typname), co.conname) AS name,
        format('%I.%I', n.nspname, coalesce(cl.relname, ty.typname)) AS parent,
@@ -90,6 +94,7 @@ SELECT 'constraint' AS kind,
 -- name: drift_indexes
 -- Indexes by definition, and whether they are valid and ready (a failed CREATE INDEX
 -- CONCURRENTLY leaves an invalid one).
+-- row: CatalogRow
 SELECT 'index' AS kind, format('%I.%I', n.nspname, ic.relname) AS name,
        format('%I.%I', tn.nspname, tc.relname) AS parent,
        jsonb_build_object('definition', pg_get_indexdef(i.indexrelid), 'valid', i.indisvalid,
@@ -105,6 +110,7 @@ SELECT 'index' AS kind, format('%I.%I', n.nspname, ic.relname) AS name,
 
 -- name: drift_triggers
 -- User triggers by definition, and whether they fire (ALTER TABLE ... DISABLE TRIGGER).
+-- row: CatalogRow
 SELECT 'trigger' AS kind, format('%I.%I.%I', n.nspname, c.relname, t.tgname) AS name,
        format('%I.%I', n.nspname, c.relname) AS parent,
        jsonb_build_object('definition', pg_get_triggerdef(t.oid),
@@ -119,6 +125,7 @@ SELECT 'trigger' AS kind, format('%I.%I.%I', n.nspname, c.relname, t.tgname) AS 
 -- name: drift_functions
 -- Functions, procedures and aggregates: the body (prosrc), signature, security definer, SET
 -- options, volatility and the rest of the header, owner and EXECUTE privileges.
+-- row: CatalogRow
 SELECT CASE p.prokind WHEN 'f' THEN 'function' WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'
                       WHEN 'w' THEN 'window function' END AS kind,
        format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)) AS name,
@@ -151,6 +158,7 @@ SELECT CASE p.prokind WHEN 'f' THEN 'function' WHEN 'p' THEN 'procedure' WHEN 'a
 
 -- name: drift_policies
 -- Row security policies.
+-- row: CatalogRow
 SELECT 'row security policy' AS kind, format('%I.%I.%I', n.nspname, c.relname, pol.polname) AS name,
        format('%I.%I', n.nspname, c.relname) AS parent,
        jsonb_build_object(
@@ -168,6 +176,7 @@ SELECT 'row security policy' AS kind, format('%I.%I.%I', n.nspname, c.relname, p
 
 -- name: drift_types
 -- Enums, domains, ranges and base types (composite types are relations, above).
+-- row: CatalogRow
 SELECT CASE t.typtype WHEN 'e' THEN 'enum type' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range type'
                       ELSE 'base type' END AS kind,
        format('%I.%I', n.nspname, t.typname) AS name, NULL::text AS parent,
@@ -190,6 +199,7 @@ SELECT CASE t.typtype WHEN 'e' THEN 'enum type' WHEN 'd' THEN 'domain' WHEN 'r' 
 
 -- name: drift_default_privileges
 -- ALTER DEFAULT PRIVILEGES in the two schemas, and those of any role for all schemas.
+-- row: CatalogRow
 SELECT 'default privileges' AS kind,
        format('of %s in %s on %s', pg_get_userbyid(d.defaclrole),
               coalesce('schema ' || quote_ident(n.nspname), 'every schema'),
@@ -203,6 +213,7 @@ SELECT 'default privileges' AS kind,
 
 -- name: drift_extensions
 -- Extensions the migrations create (plpgsql comes with every database).
+-- row: CatalogRow
 SELECT 'extension' AS kind, quote_ident(e.extname) AS name, NULL::text AS parent,
        jsonb_build_object('version', e.extversion, 'schema', n.nspname) AS attrs
   FROM pg_extension e
@@ -215,6 +226,7 @@ SELECT to_regclass('timescaledb_information.dimensions') IS NOT NULL AS found
 
 -- name: drift_hypertables
 -- Hypertables: how many dimensions, compression on or off.
+-- row: CatalogRow
 SELECT 'hypertable' AS kind, format('%I.%I', h.hypertable_schema, h.hypertable_name) AS name,
        format('%I.%I', h.hypertable_schema, h.hypertable_name) AS parent,
        jsonb_build_object('dimensions', h.num_dimensions, 'compression', h.compression_enabled) AS attrs
@@ -223,6 +235,7 @@ SELECT 'hypertable' AS kind, format('%I.%I', h.hypertable_schema, h.hypertable_n
 
 -- name: drift_dimensions
 -- Each dimension of a hypertable: column, chunk interval or partitions.
+-- row: CatalogRow
 SELECT 'hypertable dimension' AS kind,
        format('%I.%I(%I)', d.hypertable_schema, d.hypertable_name, d.column_name) AS name,
        format('%I.%I', d.hypertable_schema, d.hypertable_name) AS parent,
@@ -235,6 +248,7 @@ SELECT 'hypertable dimension' AS kind,
 -- name: drift_compression
 -- Columnstore (compression) settings: segment by, order by. A continuous aggregate's are those of
 -- its materialization hypertable, named here by the aggregate.
+-- row: CatalogRow
 SELECT 'compression settings' AS kind, coalesce(quote_ident(a.view_schema) || '.' || quote_ident(a.view_name), s.hypertable::text) AS name,
        coalesce(quote_ident(a.view_schema) || '.' || quote_ident(a.view_name), s.hypertable::text) AS parent,
        jsonb_build_object('segment by', s.segmentby, 'order by', s.orderby) AS attrs
@@ -247,6 +261,7 @@ SELECT 'compression settings' AS kind, coalesce(quote_ident(a.view_schema) || '.
 
 -- name: drift_continuous_aggregates
 -- Continuous aggregates (their view definition is compared with the views).
+-- row: CatalogRow
 SELECT 'continuous aggregate' AS kind, format('%I.%I', a.view_schema, a.view_name) AS name,
        format('%I.%I', a.view_schema, a.view_name) AS parent,
        jsonb_build_object('materialized only', a.materialized_only, 'compression', a.compression_enabled,
@@ -258,6 +273,7 @@ SELECT 'continuous aggregate' AS kind, format('%I.%I', a.view_schema, a.view_nam
 -- Policies and other jobs (ids from 1000: TimescaleDB's own jobs are below), without their ids,
 -- the hypertable ids in their config, or when they run next. A continuous aggregate's policies
 -- run on its materialization hypertable: they are named by the aggregate.
+-- row: CatalogRow
 SELECT 'job' AS kind, format('%s.%s on %s', j.proc_schema, j.proc_name, coalesce(t.target, 'no hypertable')) AS name,
        t.target AS parent,
        jsonb_build_object('schedule interval', j.schedule_interval::text, 'max runtime', j.max_runtime::text,
@@ -280,6 +296,7 @@ SELECT 'job' AS kind, format('%s.%s on %s', j.proc_schema, j.proc_name, coalesce
 
 -- name: drift_roles
 -- Attributes of the roles the migrations create.
+-- row: _Role
 SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolinherit AS inherit, r.rolcreaterole AS createrole,
        r.rolcreatedb AS createdb, r.rolcanlogin AS login, r.rolreplication AS replication,
        r.rolbypassrls AS bypassrls, r.rolconnlimit AS connection_limit
@@ -288,16 +305,19 @@ SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolinherit AS inherit, r.ro
 
 -- name: drift_role_memberships
 -- The roles each of those roles is a member of.
+-- row: _Membership
 SELECT pg_get_userbyid(m.member) AS member, pg_get_userbyid(m.roleid) AS role
   FROM pg_auth_members m
  WHERE pg_get_userbyid(m.member) = ANY (%(names)s)
 
 -- name: drift_server_clock
 -- Seconds since the epoch on the server: scratch database names carry it.
+-- row: _Clock
 SELECT floor(extract(epoch FROM now()))::bigint AS epoch
 
 -- name: drift_scratch_databases
 -- Scratch databases of earlier verify runs, and whether anyone is connected to them.
+-- row: _Scratch
 SELECT d.datname AS name,
        EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datid = d.oid) AS in_use
   FROM pg_database d

@@ -14,4 +14,5 @@ SELECT count(*) AS n FROM trading.staged_orders
 
 -- name: ledger_today_status_counts
 -- Today's orders by status.
+-- row: _StatusCount
 SELECT status, count(*)::integer AS orders FROM trading.v_today_orders GROUP BY status ORDER BY orders DESC, status

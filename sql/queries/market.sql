@@ -12,6 +12,7 @@ COPY stage_stock_prices (row_no, symbol, "timestamp", open_price, high_price, lo
 FROM STDIN (FORMAT BINARY)
 
 -- name: upsert_prices_from_stage
+-- row: IngestCounts
 -- Insert new ticks; a tick already stored is updated only when a value differs (a correction).
 -- In key order (byte order of the symbol, as Python sorts the direct COPY): overlapping
 -- concurrent batches then lock their common keys in the same order and cannot deadlock.
@@ -48,6 +49,7 @@ COPY stage_options_data (row_no, option_symbol, underlying_symbol, "timestamp", 
 FROM STDIN (FORMAT BINARY)
 
 -- name: upsert_options_from_stage
+-- row: IngestCounts
 -- Insert new quotes; a quote already stored is updated only when a value differs. Key order,
 -- as upsert_prices_from_stage: concurrent overlapping batches cannot deadlock.
 WITH written AS (
@@ -89,6 +91,7 @@ COPY stage_market_events (row_no, symbol, "timestamp", event_type, price, volume
 FROM STDIN (FORMAT BINARY)
 
 -- name: insert_events_from_stage
+-- row: IngestCounts
 -- Events are facts: one already stored (same symbol, time and type) is skipped, never rewritten.
 -- Key order, as upsert_prices_from_stage: concurrent overlapping batches cannot deadlock.
 WITH written AS (
@@ -100,15 +103,9 @@ WITH written AS (
 )
 SELECT count(*) AS inserted, 0::bigint AS updated FROM written
 
--- name: bars
--- OHLCV bars of one symbol from one rollup ({table}), oldest first.
-SELECT bucket, symbol, open, high, low, close, volume, vwap, trade_count
-  FROM {table}
- WHERE symbol = %(symbol)s AND bucket >= %(start)s AND bucket < %(end)s
- ORDER BY bucket
-
 -- name: latest_prices
 -- The newest raw price of every symbol (or of the symbols asked for).
+-- row: LatestPrice
 SELECT symbol, "timestamp", close_price, volume, vwap
   FROM trading.latest_prices
  WHERE %(symbols)s::text[] IS NULL OR symbol = ANY(%(symbols)s::text[])
@@ -116,29 +113,34 @@ SELECT symbol, "timestamp", close_price, volume, vwap
 
 -- name: options_chain
 -- Latest quote of every contract of an underlying in an expiry window.
+-- row: ChainQuote
 SELECT option_symbol, expiration_date, strike_price, option_type, bid_price, ask_price, last_price, volume,
        open_interest, implied_volatility, delta, gamma, theta, vega, rho, "timestamp"
   FROM trading.options_chain(%(underlying)s, %(expires_from)s, %(expires_to)s, %(quoted_since)s)
 
 -- name: put_call_ratio
 -- Put and call volume and their ratio per underlying over a time window.
+-- row: PutCallRatio
 SELECT underlying_symbol, put_volume, call_volume, put_call_ratio
   FROM trading.put_call_ratio(%(start)s, %(end)s)
 
 -- name: rsi
 -- Wilder RSI series of one symbol at one bar interval.
+-- row: RsiPoint
 SELECT "timestamp", symbol, close, rsi
   FROM trading.calculate_rsi(%(symbol)s, %(period)s, %(interval)s)
  WHERE %(start)s::timestamptz IS NULL OR "timestamp" >= %(start)s
 
 -- name: bollinger_bands
 -- Bollinger bands series of one symbol at one bar interval.
+-- row: BollingerPoint
 SELECT "timestamp", symbol, close, middle_band, upper_band, lower_band
   FROM trading.calculate_bollinger_bands(%(symbol)s, %(period)s, %(num_std)s, %(interval)s)
  WHERE %(start)s::timestamptz IS NULL OR "timestamp" >= %(start)s
 
 -- name: moving_average
 -- Simple and exponential moving averages of one symbol at one bar interval.
+-- row: MovingAveragePoint
 SELECT "timestamp", symbol, close, sma, ema
   FROM trading.calculate_moving_average(%(symbol)s, %(period)s, %(interval)s)
  WHERE %(start)s::timestamptz IS NULL OR "timestamp" >= %(start)s

@@ -4,6 +4,7 @@
 
 -- name: data_relations
 -- Tables, hypertables, materialized views and continuous aggregates that hold data.
+-- row: Relation
 SELECT schema_name, relation_name, kind
   FROM ops_internal.data_relations
  ORDER BY 1, 2
@@ -14,6 +15,7 @@ SELECT count(*) AS n FROM {relation}
 
 -- name: migration_rows
 -- Applied migrations as the database records them (for backup manifests).
+-- row: AppliedMigration
 SELECT migration_id AS id, applied_at_utc AS applied_at
   FROM public._yoyo_migration
  ORDER BY applied_at_utc, migration_id
@@ -31,6 +33,7 @@ SELECT quote_ident(c.chunk_schema) || '.' || quote_ident(c.chunk_name)
 
 -- name: timescaledb_available
 -- The TimescaleDB versions this server can create, and the edition it runs.
+-- row: TimescaledbAvailable
 SELECT e.default_version::text AS default_version,
        ARRAY(SELECT v.version::text FROM pg_available_extension_versions v
               WHERE v.name = 'timescaledb' ORDER BY v.version) AS versions,
@@ -45,6 +48,7 @@ SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %(name)s) AS found
 
 -- name: user_table_count
 -- Tables outside the system and TimescaleDB schemas: a database with any is "not empty".
+-- row: _Count
 SELECT count(*) AS n
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p')
@@ -88,6 +92,7 @@ SELECT 1
 
 -- name: extension_state
 -- Installed TimescaleDB version (NULL when absent), the one the server's files offer, and the edition.
+-- row: ExtensionState
 SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed_version,
        (SELECT default_version::text FROM pg_available_extensions WHERE name = 'timescaledb') AS available_version,
        CASE WHEN current_setting('timescaledb.license', true) = 'timescale'
@@ -95,6 +100,7 @@ SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS in
 
 -- name: job_states
 -- Scheduled TimescaleDB jobs with their last outcome and the newest error message.
+-- row: JobState
 SELECT j.job_id,
        j.application_name::text AS application_name,
        j.proc_schema::text || '.' || j.proc_name::text AS proc,
@@ -222,6 +228,7 @@ SELECT pg_database_size(current_database()) AS bytes, current_database()::text A
 
 -- name: vacuum_candidates
 -- Tables (chunks included) whose dead tuples or missing statistics call for VACUUM (ANALYZE).
+-- row: VacuumCandidate
 SELECT schemaname::text AS schema_name, relname::text AS relation_name,
        n_dead_tup AS dead, n_live_tup AS live,
        greatest(last_analyze, last_autoanalyze) AS analyzed_at
@@ -237,6 +244,7 @@ VACUUM (ANALYZE) {relation}
 
 -- name: relation_sizes
 -- Every data relation of trading/ops_internal with its size, chunk count and estimated rows.
+-- row: RelationSize
 SELECT schema_name, relation_name, kind,
        CASE kind WHEN 'hypertable' THEN hypertable_size(relid)
                  WHEN 'continuous_aggregate' THEN hypertable_size(storage)
@@ -253,6 +261,7 @@ SELECT schema_name, relation_name, kind,
 
 -- name: compression_stats
 -- Compression per hypertable: chunks compressed and bytes before and after.
+-- row: CompressionStat
 SELECT h.hypertable_schema::text || '.' || h.hypertable_name::text AS hypertable,
        coalesce(s.total_chunks, h.num_chunks, 0)::bigint AS total_chunks,
        coalesce(s.number_compressed_chunks, 0) AS compressed_chunks,
@@ -272,6 +281,7 @@ SELECT n.nspname::text AS schema_name
 
 -- name: top_queries
 -- The statements that took the most total time, from pg_stat_statements in {schema}.
+-- row: TopQuery
 SELECT left(regexp_replace(s.query, '\s+', ' ', 'g'), 200) AS query,
        s.calls,
        round(s.total_exec_time::numeric, 1) AS total_ms,
@@ -284,6 +294,7 @@ SELECT left(regexp_replace(s.query, '\s+', ' ', 'g'), 200) AS query,
 
 -- name: connections_by_application
 -- Sessions on this database grouped by application and state.
+-- row: SessionCount
 SELECT coalesce(nullif(application_name, ''), '(none)')::text AS application_name,
        coalesce(state, '(background)')::text AS state,
        count(*) AS sessions
@@ -301,6 +312,7 @@ SELECT set_config('statement_timeout', %(statement_ms)s, true),
 -- Who blocks the sessions of this health run (its own pids, the first its main session, and the ops-db
 -- sessions of its user opened since that one, by the server's clock): blocker pid, who, state, query
 -- (truncated) and how long its transaction has run.
+-- row: Blocker
 SELECT w.pid AS waiter,
        b.pid,
        coalesce(nullif(b.application_name, ''), b.usename::text, '?') AS who,
@@ -326,6 +338,7 @@ SELECT coalesce(wait_event_type || ':' || wait_event, '') AS wait_event
 -- name: health_disabled_triggers
 -- User triggers that do not fire in normal sessions (disabled, or replica only) on trading tables and
 -- on the chunks of trading hypertables.
+-- row: DisabledTrigger
 SELECT coalesce(h.hypertable, n.nspname::text || '.' || c.relname::text) AS table_name,
        n.nspname::text || '.' || c.relname::text AS relation,
        t.tgname::text AS trigger_name,

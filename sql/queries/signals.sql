@@ -1,5 +1,6 @@
 -- name: insert_signal
 -- One trading signal; returns its id and time.
+-- row: Signal
 INSERT INTO trading.signals (symbol, signal_type, confidence, target_price, stop_loss, reasoning, model_version,
                              strategy, features, "timestamp", expires_at)
 VALUES (%(symbol)s, %(signal_type)s, %(confidence)s, %(target_price)s, %(stop_loss)s, %(reasoning)s,
@@ -9,6 +10,7 @@ RETURNING id, symbol, signal_type, confidence, target_price, stop_loss, reasonin
 
 -- name: recent_signals
 -- Signals since a time, optionally of one symbol and above a confidence, newest first.
+-- row: Signal
 SELECT id, symbol, signal_type, confidence, target_price, stop_loss, reasoning, model_version, strategy, features,
        "timestamp", expires_at
   FROM trading.signals

@@ -1,5 +1,6 @@
 -- name: server_facts
 -- PostgreSQL and TimescaleDB versions and the edition the server runs.
+-- row: ServerFacts
 SELECT current_setting('server_version') AS postgres_version,
        (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS timescaledb_version,
        CASE WHEN current_setting('timescaledb.license', true) = 'timescale'

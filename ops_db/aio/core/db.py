@@ -18,7 +18,7 @@ turn a missing row into the NotFound the caller names.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -154,3 +154,29 @@ async def execute(conn: AsyncConnection[Any], query: str, params: Params = None)
         async with conn.cursor() as cur:
             await cur.execute(q(query), params)
             return cur.rowcount
+
+
+async def copy_rows(
+    conn: AsyncConnection[Any],
+    query: str,
+    types: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    progress: Callable[[int], None] | None = None,
+    every: int = 5000,
+) -> int:
+    """Send ``rows`` through the named ``COPY ... FROM STDIN (FORMAT BINARY)`` query, each value
+    sent as the matching name of ``types``; the number of rows sent. ``progress(n)`` is called
+    every ``every`` rows and once more for the rest. Run it inside ``atomic``: a refused row
+    leaves nothing of the COPY."""
+    sent = 0
+    with map_errors():
+        async with conn.cursor() as cur, cur.copy(q(query)) as copy:
+            copy.set_types(list(types))
+            for sent, row in enumerate(rows, start=1):
+                await copy.write_row(row)
+                if progress is not None and sent % every == 0:
+                    progress(every)
+    if progress is not None and sent % every:
+        progress(sent % every)
+    return sent
