@@ -16,6 +16,12 @@ from ops_db.core.db import fetch_all, fetch_one, fetch_optional
 from ops_db.core.errors import ValidationError
 from ops_db.model.ledger import Alert, AlertType, ReconciliationIssue, ReconciliationIssueType, Severity
 
+__all__: list[str] = [  # annotated: the generator (unasyncd) rewrites a plain `__all__ =` assignment
+    "Alert", "AlertType", "ReconciliationIssue", "ReconciliationIssueType", "Severity", "log_reconciliation_issue",
+    "raise_alert", "resolve_alert", "resolve_reconciliation_issue", "unresolved_alerts",
+    "unresolved_reconciliation_issues",
+]
+
 
 @api
 def raise_alert(

@@ -39,6 +39,41 @@ from ops_db.model.ledger import (
     TimeInForce,
 )
 
+__all__: list[str] = [  # annotated: the generator (unasyncd) rewrites a plain `__all__ =` assignment
+    "CHANNEL",
+    "MAX_PAGE",
+    "Execution",
+    "Order",
+    "OrderCursor",
+    "OrderEvent",
+    "OrderPage",
+    "OrderStatus",
+    "OrderType",
+    "OrderUpdate",
+    "Side",
+    "StatusCount",
+    "TimeInForce",
+    "approve_order",
+    "cancel_order",
+    "expire_due_orders",
+    "expire_order",
+    "get_order",
+    "get_order_by_broker_id",
+    "get_order_by_client_id",
+    "list_orders",
+    "order_events",
+    "order_executions",
+    "order_ids_of",
+    "order_updates",
+    "read_update",
+    "record_fill",
+    "reject_order",
+    "screen_order",
+    "stage_order",
+    "submit_order",
+    "today_status_counts",
+]
+
 
 def _json(value: Mapping[str, Any] | None) -> Jsonb:
     return Jsonb(dict(value) if value is not None else {})

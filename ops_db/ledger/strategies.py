@@ -15,6 +15,11 @@ from ops_db.core.contract import api
 from ops_db.core.db import fetch_all, fetch_one, fetch_optional
 from ops_db.model.ledger import Strategy, StrategyMode, StrategyType
 
+__all__: list[str] = [  # annotated: the generator (unasyncd) rewrites a plain `__all__ =` assignment
+    "Strategy", "StrategyMode", "StrategyType", "create_strategy", "get_strategy", "list_strategies",
+    "set_strategy_active", "strategy_by_name",
+]
+
 
 @api
 def create_strategy(

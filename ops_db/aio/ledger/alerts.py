@@ -15,6 +15,12 @@ from ops_db.core.contract import api
 from ops_db.core.errors import ValidationError
 from ops_db.model.ledger import Alert, AlertType, ReconciliationIssue, ReconciliationIssueType, Severity
 
+__all__: list[str] = [  # annotated: the generator (unasyncd) rewrites a plain `__all__ =` assignment
+    "Alert", "AlertType", "ReconciliationIssue", "ReconciliationIssueType", "Severity", "log_reconciliation_issue",
+    "raise_alert", "resolve_alert", "resolve_reconciliation_issue", "unresolved_alerts",
+    "unresolved_reconciliation_issues",
+]
+
 
 @api
 async def raise_alert(

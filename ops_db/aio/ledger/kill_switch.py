@@ -16,6 +16,11 @@ from ops_db.aio.core.db import fetch_all, fetch_one, fetch_optional, fetch_value
 from ops_db.core.contract import api
 from ops_db.model.ledger import KillSwitchBlocker, KillSwitchState
 
+__all__: list[str] = [  # annotated: the generator (unasyncd) rewrites a plain `__all__ =` assignment
+    "KillSwitchBlocker", "KillSwitchState", "activate_kill_switch", "deactivate_kill_switch",
+    "kill_switch_blockers", "kill_switch_state", "terminate_session",
+]
+
 
 async def _set(conn: psycopg.AsyncConnection[Any], active: bool, reason: str, actor: str) -> KillSwitchState:
     values = {"active": active, "reason": reason, "actor": actor}

@@ -19,6 +19,12 @@ from ops_db.aio.core.db import fetch_all, fetch_one, fetch_optional, fetch_value
 from ops_db.core.contract import api
 from ops_db.model.ledger import DailyStats, PortfolioSnapshot, Position, TodayPnl
 
+__all__: list[str] = [  # annotated: the generator (unasyncd) rewrites a plain `__all__ =` assignment
+    "DailyStats", "PortfolioSnapshot", "Position", "TodayPnl", "close_position", "closed_positions", "daily_stats",
+    "latest_portfolio_snapshot", "mark_to_market", "open_positions", "order_to_trade_ratio", "portfolio_history",
+    "position_by_symbol", "refresh_daily_stats", "take_portfolio_snapshot", "today_pnl",
+]
+
 
 def _until(until: datetime | None) -> datetime:
     return until or datetime.now().astimezone() + timedelta(seconds=1)
