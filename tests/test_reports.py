@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ops_db import orders, positions, risk
 from ops_db.cli import main
+from ops_db.ledger import orders, positions, strategies
 from ops_db.reports.html import write_atomic
 from tests import browser
 
@@ -139,7 +139,7 @@ def test_order_review_shows_what_the_typed_functions_return(demo_db: str, tmp_pa
         staged = orders.list_orders(conn, since=since, limit=1000).orders
         queue = [o for o in staged if o.status == "pending_approval"]
         held = positions.open_positions(conn)
-        ratio = risk.order_to_trade_ratio(conn)
+        ratio = positions.order_to_trade_ratio(conn)
     assert dom.cards["orders"] == f"{len(staged):,}"
     assert dom.cards["open orders"] == f"{sum(1 for o in staged if o.is_open):,}"
     assert dom.cards["awaiting approval"] == str(len(queue))
@@ -185,7 +185,7 @@ def test_market_page_draws_the_bars_the_api_returns(demo_db: str, tmp_path: Path
 def test_values_from_the_database_stay_text(fresh_db: str, tmp_path: Path) -> None:
     hostile = '<script>alert("x")</script>'
     with psycopg.connect(fresh_db) as conn:
-        strategy = risk.create_strategy(conn, "Escaping test")  # names are letters only: the free texts are the risk
+        strategy = strategies.create_strategy(conn, "Escaping test")  # names allow no markup
         order = orders.stage_order(conn, client_order_id="evil-1", strategy_id=strategy.id, symbol="AAPL",
                                    side="buy", order_type="limit", quantity=Decimal(1), limit_price=Decimal(10),
                                    created_by="tester", compliance_flags={"<b>check</b>": {"passed": False}})

@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from ops_db import orders, positions, risk
+from ops_db.ledger import orders, positions
 from ops_db.core import db
 from ops_db.reports import svg
 from ops_db.reports.html import Page, cards, snapshot, table
@@ -130,7 +130,7 @@ def collect(conn: psycopg.Connection[Any], since: datetime, *, fills: int = 200)
             compliance=db.fetch_all(conn, ReportComplianceFailure, "report_compliance_failures", params),
             rejections=db.fetch_all(conn, ReportReason, "report_rejection_reasons", params),
             fills=db.fetch_all(conn, ReportFill, "report_fills", {"since": since, "limit": fills}),
-            order_to_trade=risk.order_to_trade_ratio(conn),
+            order_to_trade=positions.order_to_trade_ratio(conn),
             pnl_by_strategy=db.fetch_all(conn, ReportPnlPoint, "report_pnl_by_strategy", params),
             pnl_by_symbol=db.fetch_all(conn, ReportPnlPoint, "report_pnl_by_symbol", params),
             snapshots=positions.portfolio_history(conn, since, generated_at + timedelta(seconds=1)),
