@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from ops_db.ledger import orders, positions
+from ops_db.ledger import orders, positions, strategies
 from ops_db.core import db
 from ops_db.reports import svg
 from ops_db.reports.html import Page, cards, snapshot, table
@@ -102,6 +102,7 @@ class OrderReview:
     pnl_by_symbol: list[ReportPnlPoint]
     snapshots: list[positions.PortfolioSnapshot]
     open_positions: list[positions.Position]
+    strategy_names: dict[int, str]
 
 
 def _queue(conn: psycopg.Connection[Any], since: datetime) -> list[orders.Order]:
@@ -135,14 +136,23 @@ def collect(conn: psycopg.Connection[Any], since: datetime, *, fills: int = 200)
             pnl_by_symbol=db.fetch_all(conn, ReportPnlPoint, "report_pnl_by_symbol", params),
             snapshots=positions.portfolio_history(conn, since, generated_at + timedelta(seconds=1)),
             open_positions=positions.open_positions(conn),
+            strategy_names={s.id: s.name for s in strategies.list_strategies(conn)},
         )
 
 
-def _series(points: list[ReportPnlPoint]) -> list[svg.Series]:
+def _pnl_chart(points: list[ReportPnlPoint], title: str) -> str:
+    """Cumulative P&L per label over time; when every fill falls within a minute (a replay, the
+    demo), over the fills in the order they were recorded instead, so the lines stay readable."""
+    times = [p.at.timestamp() for p in points]
+    by_fill = bool(times) and max(times) - min(times) < 60
     by_label: dict[str, list[tuple[float, float]]] = {}
-    for point in points:
-        by_label.setdefault(point.label, []).append((point.at.timestamp(), float(point.cumulative)))
-    return [svg.Series(label, values) for label, values in sorted(by_label.items())]
+    for index, point in enumerate(points, start=1):
+        x = float(index) if by_fill else point.at.timestamp()
+        by_label.setdefault(point.label, []).append((x, float(point.cumulative)))
+    series = [svg.Series(label, values) for label, values in sorted(by_label.items())]
+    if by_fill:
+        return svg.line_chart(series, title=f"{title} (by fill)", zero_line=True, x_format=lambda x: f"fill {x:.0f}")
+    return svg.line_chart(series, title=title, zero_line=True)
 
 
 def _age(since: datetime, now: datetime) -> str:
@@ -177,8 +187,8 @@ def render(review: OrderReview) -> str:
     )
     page.section(
         "approval-queue", "Approval queue",
-        table(["order", "strategy id", "symbol", "side", "quantity", "risk score", "reasons", "staged by", "age"],
-              [[o.client_order_id, o.strategy_id, o.symbol, o.side, o.quantity, o.risk_score,
+        table(["order", "strategy", "symbol", "side", "quantity", "risk score", "reasons", "staged by", "age"],
+              [[o.client_order_id, review.strategy_names.get(o.strategy_id, str(o.strategy_id)), o.symbol, o.side, o.quantity, o.risk_score,
                 "; ".join(o.approval_reasons) or "—", o.created_by, _age(o.created_at, review.generated_at)]
                for o in review.queue], empty="nothing awaits approval", name="approval-queue"),
     )
@@ -208,8 +218,8 @@ def render(review: OrderReview) -> str:
     )
     page.section(
         "pnl", "P&L over time",
-        svg.line_chart(_series(review.pnl_by_strategy), title="realized P&L net of costs, by strategy", zero_line=True),
-        svg.line_chart(_series(review.pnl_by_symbol), title="realized P&L net of costs, by symbol", zero_line=True),
+        _pnl_chart(review.pnl_by_strategy, "realized P&L net of costs, by strategy"),
+        _pnl_chart(review.pnl_by_symbol, "realized P&L net of costs, by symbol"),
         svg.line_chart([svg.Series("unrealized", [(s.snapshot_at.timestamp(), float(s.unrealized_pnl))
                                                   for s in review.snapshots]),
                         svg.Series("realized today", [(s.snapshot_at.timestamp(), float(s.realized_pnl_today))
