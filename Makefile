@@ -12,7 +12,7 @@ SQUAWK_STAMP := $(VENV)/.squawk-$(SQUAWK_VERSION)-stamp
 UNASYNCD_VERSION := 0.10.1
 UNASYNCD_STAMP := $(VENV)/.unasyncd-$(UNASYNCD_VERSION)-stamp
 
-.PHONY: run test check generate install timescaledb browser reports screenshots bench clean
+.PHONY: run test check generate docs install timescaledb browser reports screenshots bench clean
 
 run: install timescaledb  ## everything installed, local database up, migrated, demo data, analytics shown
 	$(BIN)/ops-db db up
@@ -38,6 +38,9 @@ check: install $(SQUAWK_STAMP) $(UNASYNCD_STAMP)  ## lint, types, migration lint
 
 generate: install $(UNASYNCD_STAMP)  ## regenerate the sync API from its async source (ops_db/aio)
 	$(BIN)/python tools/async_to_sync.py
+
+docs: install  ## regenerate docs/schema.md and docs/schema.sql from a scratch database migrated on the configured server (ops-db db up)
+	$(BIN)/python -m tests.schema_sql --regenerate
 
 $(UNASYNCD_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet --no-deps 'unasyncd==$(UNASYNCD_VERSION)'

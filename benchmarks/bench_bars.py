@@ -18,9 +18,10 @@ import psycopg
 
 from benchmarks.common import Result, Scratch, Side, alternate
 from benchmarks.data import LIQUID, shared_prices, symbols
-from ops_db import market, rollups
+from ops_db import market
 from ops_db.core.queries import q
 from ops_db.core.rows import named_tuple_row
+from ops_db.ops import rollups
 
 DAYS = 5
 MIN_QUERIES = 3  # per side and round, however slow the side

@@ -50,9 +50,9 @@ PUBLIC_MODULES = (
     "ops_db.ledger.positions",
     "ops_db.ledger.strategies",
     "ops_db.monitoring",
-    "ops_db.rollups",
+    "ops_db.ops.rollups",
     "ops_db.signals",
-    "ops_db.system",
+    "ops_db.ops.system",
 )
 
 NOW = datetime.now(UTC)
@@ -120,7 +120,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 BASELINE_REFUSED: dict[str, str] = {
     "ledger.orders.order_updates": "reads notifications only on an autocommit connection; the test's is in a "
     "transaction",
-    "rollups.refresh_continuous_aggregates": "continuous aggregates exist on the timescale edition only",
+    "ops.rollups.refresh_continuous_aggregates": "continuous aggregates exist on the timescale edition only",
 }
 
 
@@ -262,14 +262,14 @@ def baselines(w: World) -> dict[str, dict[str, Any]]:
         "ledger.kill_switch.kill_switch_state": {},
         "ledger.kill_switch.kill_switch_blockers": {},
         "ledger.kill_switch.terminate_session": {"pid": 0},  # no such backend: the server answers false
-        "rollups.refresh_rollups": {"dry_run": True},
-        "rollups.apply_retention": {"dry_run": True},
-        "rollups.rollup_status": {},
-        "rollups.refresh_continuous_aggregates": {"start": day, "end": NOW},
+        "ops.rollups.refresh_rollups": {"dry_run": True},
+        "ops.rollups.apply_retention": {"dry_run": True},
+        "ops.rollups.rollup_status": {},
+        "ops.rollups.refresh_continuous_aggregates": {"start": day, "end": NOW},
         "signals.record_signals": {"signals": [_signal()]},
         "signals.recent_signals": {"since": day, "symbol": "BADIN", "min_confidence": Decimal("0.1"), "limit": 10},
-        "system.server_facts": {},
-        "system.capabilities": {"edition": "apache"},
+        "ops.system.server_facts": {},
+        "ops.system.capabilities": {"edition": "apache"},
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
+from ops_db.cli.ledger_cmds import print_positions
 from ops_db.demo import trading
 from ops_db.ledger import positions
 
@@ -59,7 +60,7 @@ def test_fills_follow_market_prices_when_present(db: psycopg.Connection[Any]) ->
 def test_show_prints_positions_and_todays_pnl(db: psycopg.Connection[Any]) -> None:
     trading.load(db, seed=5, symbols=["AAPL", "MSFT"], now=NOW)
     console = Console(record=True, width=140)
-    trading.show(db, console)
+    print_positions(db, console)  # what `ops-db demo` and `ops-db positions` print
     text = console.export_text()
     assert "open positions" in text and "today's P&L" in text and "order-to-trade ratio" in text
     for p in positions.open_positions(db):

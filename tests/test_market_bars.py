@@ -9,10 +9,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from ops_db import market, rollups
+from ops_db import market
 from ops_db.core.queries import q
 from ops_db.core.rows import named_tuple_row
 from ops_db.market import PriceTick
+from ops_db.ops import rollups
 from tests.conftest import Server
 from tests.market_fixtures import (
     WIDTHS,

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from ops_db.cli.app import UrlOption, app, conninfo, console, flag, print_json, sub_app
-from ops_db.core.errors import OpsDbError, RetryableConflict
+from ops_db.core.errors import KillSwitchBlocked, RetryableConflict
 
 if TYPE_CHECKING:
     import psycopg
@@ -67,12 +67,6 @@ TerminateBlockers = Annotated[
         "End the open transactions the halt waits for (their orders roll back), then halt.",
     ),
 ]
-
-
-class KillSwitchBlocked(OpsDbError):
-    """The halt waited its bound (10 s) behind open transactions that staged or submitted orders."""
-
-    exit_code = 7
 
 
 def _blocked(blockers: list[Any]) -> KillSwitchBlocked:

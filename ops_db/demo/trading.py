@@ -12,7 +12,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import psycopg
-from rich.console import Console
 
 from ops_db import monitoring
 from ops_db.core.error_map import map_errors
@@ -237,9 +236,3 @@ def _live_book(conn: psycopg.Connection[Any], *, seed: int, first: int, symbols:
                                    commission=Decimal(1), broker_trade_id=f"DEMO{seed}-{number}-1")
     return made
 
-
-def show(conn: psycopg.Connection[Any], console: Console) -> None:
-    """Open positions and today's P&L as tables (the ledger's own view, ``ops-db positions``)."""
-    from ops_db.cli.ledger_cmds import print_positions
-
-    print_positions(conn, console)

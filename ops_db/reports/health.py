@@ -17,8 +17,8 @@ from typing import Any
 
 import psycopg
 
-from ops_db import rollups
-from ops_db.core import db
+from ops_db.ops import rollups
+from ops_db.core import db, settings
 from ops_db.ops import backup, stats
 from ops_db.ops.health import HealthReport, run_checks
 from ops_db.reports.html import Page, cards, snapshot, status, table
@@ -103,7 +103,7 @@ def _backups(directory: Path, database: str) -> list[BackupRow]:
 def collect(conn: psycopg.Connection[Any], url: str | None, *, backup_dir: Path | None = None) -> DeskHealth:
     """Run the health checks (their own bounded connection, as `ops-db health`) and read the rest."""
     checks = run_checks(url)
-    directory = backup_dir or backup.default_backup_dir()
+    directory = backup_dir or settings.backup_dir()
     with snapshot(conn):
         generated_at = db.fetch_value(conn, "report_now")
         edition = db.fetch_value(conn, "report_edition")

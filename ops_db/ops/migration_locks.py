@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import psycopg
 
 from ops_db.core import settings
-from ops_db.core.errors import MigrationError
+from ops_db.core.errors import ConfigurationError, MigrationBlocked
 
 T = TypeVar("T")
 
@@ -35,10 +35,6 @@ SELECT a.pid, coalesce(a.usename, ''), coalesce(a.application_name, ''), coalesc
  WHERE a.pid = ANY (pg_blocking_pids(%(pid)s))
  ORDER BY a.xact_start NULLS LAST
 """
-
-
-class MigrationBlocked(MigrationError):
-    """A migration kept timing out on a lock held by another session until the retry deadline."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +55,9 @@ class LockPolicy:
             else settings.env_float("OPS_DB_MIGRATE_STATEMENT_TIMEOUT", 0.0),
         )
         if policy.lock_wait <= 0:
-            raise MigrationError("OPS_DB_MIGRATE_LOCK_WAIT must be more than 0 seconds")
+            raise ConfigurationError("OPS_DB_MIGRATE_LOCK_WAIT must be more than 0 seconds")
         if policy.deadline < 0 or policy.statement_timeout < 0:
-            raise MigrationError("OPS_DB_MIGRATE_RETRY_DEADLINE and _STATEMENT_TIMEOUT must not be negative")
+            raise ConfigurationError("OPS_DB_MIGRATE_RETRY_DEADLINE and _STATEMENT_TIMEOUT must not be negative")
         return policy
 
     def apply(self, conn: psycopg.Connection[Any]) -> None:
