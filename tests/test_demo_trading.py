@@ -35,9 +35,11 @@ def test_load_covers_the_workflow_and_is_deterministic(db: psycopg.Connection[An
         again = trading.load(db, seed=11, symbols=["AAPL", "MSFT", "SPY"], now=NOW)
         second = _picture(db)
     assert counts == again and first == second
-    assert counts["orders"] == 24 and counts["strategies"] == 3 and counts["portfolio snapshots"] == 4
+    assert counts["orders"] == 24 + 3 * len(trading.LIVE_STATES)
+    assert counts["strategies"] == 3 and counts["portfolio snapshots"] == 4
     assert counts["fills"] > 0 and counts["open positions"] > 0 and counts["alerts"] >= 2
     assert {"filled", "rejected", "cancelled"} <= statuses
+    assert set(trading.LIVE_STATES) <= statuses, "the live book has an order in every open state"
     assert approvals is not None and approvals[0] > 0
     with db.transaction(force_rollback=True):
         other = trading.load(db, seed=12, symbols=["AAPL", "MSFT", "SPY"], now=NOW)

@@ -4,6 +4,7 @@
 - the domain (market, orders, ... and their async twins) imports core and the domain;
 - operations (ops_db.ops) import core and operations, never the domain, the CLI or the demo;
   inside operations, the commands (health, maintain, stats, drift) never import each other;
+- reports (ops_db.reports) read the domain and operations, and are read only by the CLI;
 - the CLI imports anything but the demo, except the demo command itself;
 - the demo imports core, the domain and operations, never the CLI.
 Function-level imports count too: they are imports.
@@ -33,7 +34,7 @@ def layer(module: str) -> str:
     if module in {"ops_db", "ops_db.__main__"}:
         return "package"
     for prefix, name in (("ops_db.core", "core"), ("ops_db.aio.core", "core"), ("ops_db.ops", "ops"),
-                         ("ops_db.cli", "cli"), ("ops_db.demo", "demo")):
+                         ("ops_db.cli", "cli"), ("ops_db.demo", "demo"), ("ops_db.reports", "reports")):
         if module == prefix or module.startswith(prefix + "."):
             return name
     return "domain"
@@ -65,7 +66,8 @@ ALLOWED = {
     "core": {"core"},
     "domain": {"core", "domain"},
     "ops": {"core", "ops"},
-    "cli": {"core", "domain", "ops", "cli"},
+    "reports": {"core", "domain", "ops", "reports"},
+    "cli": {"core", "domain", "ops", "reports", "cli"},
     "demo": {"core", "domain", "ops", "demo"},
     "package": {"core", "cli"},
 }

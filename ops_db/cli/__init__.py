@@ -7,7 +7,7 @@ import sys
 import psycopg
 import typer
 
-from ops_db.cli import db_cmds, demo_cmds, ledger_cmds, migrate_cmds, ops_cmds  # noqa: F401  (register commands)
+from ops_db.cli import db_cmds, demo_cmds, ledger_cmds, migrate_cmds, ops_cmds, report_cmds  # noqa: F401  (register commands)
 from ops_db.cli.app import app
 from ops_db.core import settings
 from ops_db.core.error_map import translate

@@ -20,6 +20,8 @@ from ops_db.ledger import alerts, orders, positions, strategies
 from ops_db.model.ledger import Order, Side, Strategy
 
 ORDERS_PER_SYMBOL = 8
+# The live book: what a desk always has besides finished orders, one order per open state.
+LIVE_STATES = ("staged", "pending_approval", "approved", "submitted", "partially_filled")
 CASH = Decimal(1_000_000)
 CENT = Decimal("0.01")
 
@@ -148,6 +150,9 @@ def load(conn: psycopg.Connection[Any], *, seed: int, symbols: list[str], now: d
                                venue="DEMO", broker_trade_id=f"DEMO{seed}-{offset + i + 1}-2")
             made["fills"] += 1
 
+    made["orders"] += _live_book(conn, seed=seed, first=offset + made["orders"] + 1, symbols=symbols, prices=prices,
+                                 strategies=strategies, rng=rng)
+
     for position in positions.open_positions(conn):
         positions.mark_to_market(conn, position.symbol, prices.get(position.symbol, position.avg_cost))
     snapshots = 0
@@ -185,3 +190,49 @@ def load(conn: psycopg.Connection[Any], *, seed: int, symbols: list[str], now: d
         "portfolio snapshots": snapshots,
         "alerts": made["alerts"],
     }
+
+
+def _live_book(conn: psycopg.Connection[Any], *, seed: int, first: int, symbols: list[str],
+               prices: dict[str, Decimal], strategies: list[Strategy], rng: random.Random) -> int:
+    """Orders left open, one in each open state per symbol: staged, awaiting approval (the manual
+    strategy's, which needs four eyes), approved, submitted, partially filled. Small, low-risk
+    limit orders, so the screening rules approve the ones that should be approved."""
+    automatic = next(s for s in strategies if not s.requires_approval)
+    manual = next(s for s in strategies if s.requires_approval)
+    made = 0
+    for symbol in symbols:
+        for state in LIVE_STATES:
+            number = first + made
+            price = prices[symbol]
+            side: Side = "buy" if rng.random() < 0.6 else "sell"
+            quantity = Decimal(rng.choice((10, 20, 25, 40)))
+            order = orders.stage_order(
+                conn,
+                client_order_id=f"demo{seed}-{number}",
+                strategy_id=(manual if state == "pending_approval" else automatic).id,
+                symbol=symbol,
+                side=side,
+                order_type="limit",
+                quantity=quantity,
+                limit_price=_money(price * Decimal("0.995" if side == "buy" else "1.005")),
+                time_in_force="gtc",
+                created_by="demo-trader",
+                risk_score=_money(rng.uniform(5, 40)),
+                compliance_flags={"position_limit_check": {"passed": True}},
+                market_data={"last_price": float(price)},
+                tags=["demo", "live"],
+            )
+            made += 1
+            if state == "staged":
+                continue
+            order = orders.screen_order(conn, order.id)
+            if state == "pending_approval" or order.status != "approved":
+                continue
+            if state == "approved":
+                continue
+            order = orders.submit_order(conn, order.id, f"DEMO{seed}-{number}", actor="oms")
+            if state == "partially_filled":
+                orders.record_fill(conn, order.id, quantity / 2, _money(order.limit_price or price), venue="DEMO",
+                                   commission=Decimal(1), broker_trade_id=f"DEMO{seed}-{number}-1")
+    return made
+
