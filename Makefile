@@ -39,7 +39,7 @@ check: install $(SQUAWK_STAMP) $(UNASYNCD_STAMP)  ## lint, types, migration lint
 generate: install $(UNASYNCD_STAMP)  ## regenerate the sync API from its async source (ops_db/aio)
 	$(BIN)/python tools/async_to_sync.py
 
-docs: install  ## regenerate docs/schema.md and docs/schema.sql from a scratch database migrated on the configured server (ops-db db up)
+docs: install browser  ## regenerate docs/schema.md, docs/schema.sql and the diagram docs/schema.svg from a scratch database migrated on the configured server (ops-db db up)
 	$(BIN)/python -m tests.schema_sql --regenerate
 
 $(UNASYNCD_STAMP): $(STAMP)

@@ -138,10 +138,12 @@ def render(conninfo: str) -> str:
 
 
 def regenerate(conninfo: str) -> list[Path]:
-    """Migrate a scratch database on the server of ``conninfo``, write both schema documents, drop it."""
+    """Migrate a scratch database on the server of ``conninfo``, write the schema documents and the
+    diagram (Graphviz's dot), drop it."""
     from ops_db.core import settings
     from ops_db.ops.migrations import Runner
     from ops_db.ops.system import server_facts
+    from tests.schema_diagram import render_dot, render_svg
     from tests.schema_doc import render as render_md
 
     name = f"ops_db_docs_{uuid.uuid4().hex[:8]}"
@@ -154,6 +156,10 @@ def regenerate(conninfo: str) -> list[Path]:
         Runner(scratch).migrate()
         (ROOT / "docs" / "schema.md").write_text(render_md(scratch))
         written.append(ROOT / "docs" / "schema.md")
+        dot = render_dot(scratch)
+        (ROOT / "docs" / "schema.dot").write_text(dot)
+        (ROOT / "docs" / "schema.svg").write_text(render_svg(dot))
+        written += [ROOT / "docs" / "schema.dot", ROOT / "docs" / "schema.svg"]
         with psycopg.connect(scratch) as conn:
             edition = server_facts(conn).edition
         if edition == EDITION:
