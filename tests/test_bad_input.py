@@ -39,8 +39,9 @@ from ops_db.core.errors import OpsDbError
 from ops_db.model import ledger as model
 from tests import ledger_helpers as lh
 
-# The modules whose public functions make up the application API (sync; the async twins are
-# generated from the same source and tested in tests/test_async_api.py).
+# The modules whose public functions make up the application API (sync; their async sources are
+# tested in tests/test_async_ledger.py and tests/test_async_market.py, and tests/test_async_api.py
+# holds each pair to the same functions and the same contract).
 PUBLIC_MODULES = (
     "ops_db.events",
     "ops_db.market",

@@ -176,7 +176,7 @@ def test_rollback_waits_politely_too(fresh_db: str, tmp_path: Path) -> None:
 
 
 def test_blocker_text_never_repeats_a_password() -> None:
-    from ops_db.ops.migration_locks import Blocker
+    from ops_db.ops.migration_locks import LockBlocker
 
-    shown = Blocker(7, "admin", "psql", "active", 3.0, "ALTER ROLE x PASSWORD 'hunter2'", None).describe()
+    shown = LockBlocker(7, "admin", "psql", "active", 3.0, "ALTER ROLE x PASSWORD 'hunter2'", None).describe()
     assert "hunter2" not in shown and "pid 7 admin (psql)" in shown

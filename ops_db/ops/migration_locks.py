@@ -69,7 +69,7 @@ class LockPolicy:
 
 
 @dataclass(frozen=True)
-class Blocker:
+class LockBlocker:
     pid: int
     user: str
     application: str
@@ -92,7 +92,7 @@ class BlockerWatch:
         self.conninfo = conninfo
         self.pid = pid
         self.every = every
-        self.last: list[Blocker] = []
+        self.last: list[LockBlocker] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ops-db blocker watch", daemon=True)
 
@@ -101,7 +101,7 @@ class BlockerWatch:
             self.conninfo, autocommit=True, application_name="ops-db migrate (watch)"
         ) as conn:
             while not self._stop.wait(self.every):
-                found = [Blocker(*row) for row in conn.execute(BLOCKERS_SQL, {"pid": self.pid}).fetchall()]
+                found = [LockBlocker(*row) for row in conn.execute(BLOCKERS_SQL, {"pid": self.pid}).fetchall()]
                 if found:
                     self.last = found
 
@@ -146,7 +146,7 @@ def with_lock_retries(
 
 
 def blocked(
-    policy: LockPolicy, what: str, attempts: int, blockers: list[Blocker], outcome: str = "applied"
+    policy: LockPolicy, what: str, attempts: int, blockers: list[LockBlocker], outcome: str = "applied"
 ) -> MigrationBlocked:
     on = next((b.waited_on for b in blockers if b.waited_on), None)
     head = (
