@@ -115,8 +115,16 @@ def fetch_one(
     missing: str,
     not_found: type[NotFound] = NotFound,
 ) -> T:
-    """The one row of ``query`` as a ``row``; ``not_found(missing)`` when there is none."""
-    found = fetch_optional(conn, row, query, params)
+    """The one row of ``query`` as a ``row``; ``not_found(missing)`` when there is none. A "not
+    found" the database itself raises while running the query (SQLSTATE OPS05, e.g. a function
+    given an order id that does not exist) is reported as ``not_found`` too: the caller knows what
+    the query looks up."""
+    try:
+        found = fetch_optional(conn, row, query, params)
+    except NotFound as exc:
+        if isinstance(exc, not_found):
+            raise
+        raise not_found(str(exc)) from exc.__cause__
     if found is None:
         raise not_found(missing)
     return found
@@ -174,3 +182,13 @@ def copy_rows(
     if progress is not None and sent % every:
         progress(sent % every)
     return sent
+
+
+def next_notification(conn: Connection[Any], timeout: float | None) -> psycopg.Notify | None:
+    """The next notification on the channels ``conn`` listens to, waiting at most ``timeout``
+    seconds (None: until one comes); None when none came. A connection lost while waiting is a
+    DatabaseUnavailable."""
+    with map_errors():
+        for notify in conn.notifies(timeout=timeout, stop_after=1):
+            return notify
+    return None

@@ -18,10 +18,9 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ops_db.aio.core.db import execute, fetch_all, fetch_one, fetch_optional
+from ops_db.aio.core.db import execute, fetch_all, fetch_one, fetch_optional, next_notification
 from ops_db.core.contract import api
-from ops_db.core.error_map import map_errors
-from ops_db.core.errors import NotFound, OrderNotFound, ValidationError
+from ops_db.core.errors import OrderNotFound, ValidationError
 from ops_db.model.ledger import (
     CHANNEL,
     MAX_PAGE,
@@ -80,12 +79,7 @@ def _json(value: Mapping[str, Any] | None) -> Jsonb:
 
 async def _order(conn: psycopg.AsyncConnection[Any], query: str, params: Mapping[str, Any], missing: str) -> Order:
     """The order ``query`` returns; the database's "no order with id N" (OPS05) as OrderNotFound."""
-    try:
-        return await fetch_one(conn, Order, query, params, missing=missing, not_found=OrderNotFound)
-    except NotFound as exc:
-        if isinstance(exc, OrderNotFound):
-            raise
-        raise OrderNotFound(str(exc)) from exc.__cause__
+    return await fetch_one(conn, Order, query, params, missing=missing, not_found=OrderNotFound)
 
 
 @api
@@ -242,12 +236,8 @@ async def record_fill(
         "recorded_by": actor,
     }
     missing = f"no order with id {order_id}"
-    try:
-        return await fetch_one(conn, Execution, "record_fill", params, missing=missing, not_found=OrderNotFound)
-    except NotFound as exc:  # the fill trigger's "no order with id N" (OPS05)
-        if isinstance(exc, OrderNotFound):
-            raise
-        raise OrderNotFound(str(exc)) from exc.__cause__
+    # the fill trigger's "no order with id N" (OPS05) arrives as OrderNotFound too
+    return await fetch_one(conn, Execution, "record_fill", params, missing=missing, not_found=OrderNotFound)
 
 
 @api
@@ -371,13 +361,8 @@ async def _updates(
         wait = None if deadline is None else deadline - time.monotonic()
         if wait is not None and wait <= 0:
             return
-        batch = []
-        # The one wait outside a fetch helper: the core has no helper for notifications yet, so a
-        # connection lost while waiting is mapped here (a DatabaseUnavailable, not a psycopg error).
-        with map_errors():
-            async for notify in conn.notifies(timeout=wait, stop_after=1):
-                batch.append(notify)
-        for notify in batch:
+        notify = await next_notification(conn, wait)
+        if notify is not None:
             ids = order_ids_of(notify.payload) if notify.channel == CHANNEL else None
             update = await read_update(conn, *ids) if ids is not None else None
             if update is not None:
