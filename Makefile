@@ -12,15 +12,16 @@ SQUAWK_STAMP := $(VENV)/.squawk-$(SQUAWK_VERSION)-stamp
 UNASYNCD_VERSION := 0.10.1
 UNASYNCD_STAMP := $(VENV)/.unasyncd-$(UNASYNCD_VERSION)-stamp
 
-.PHONY: run test check generate install timescaledb ha-tools bench clean
+.PHONY: run test check generate docs install timescaledb ha-tools browser reports screenshots bench clean
 
 run: install timescaledb  ## everything installed, local database up, migrated, demo data, analytics shown
 	$(BIN)/ops-db db up
 	$(BIN)/ops-db migrate
 	$(BIN)/ops-db demo
 	$(BIN)/ops-db status
+	@$(MAKE) --no-print-directory reports
 
-test: install $(SQUAWK_STAMP) timescaledb  ## everything installed (the migration linter too), the whole suite
+test: install $(SQUAWK_STAMP) timescaledb browser  ## everything installed (the migration linter too), the whole suite
 	$(BIN)/pytest
 
 check: install $(SQUAWK_STAMP) $(UNASYNCD_STAMP)  ## lint, types, migration linter, shell scripts: what CI runs
@@ -37,6 +38,9 @@ check: install $(SQUAWK_STAMP) $(UNASYNCD_STAMP)  ## lint, types, migration lint
 
 generate: install $(UNASYNCD_STAMP)  ## regenerate the sync API from its async source (ops_db/aio)
 	$(BIN)/python tools/async_to_sync.py
+
+docs: install browser  ## regenerate docs/schema.md, docs/schema.sql and the diagram docs/schema.svg from a scratch database migrated on the configured server (ops-db db up)
+	$(BIN)/python -m tests.schema_sql --regenerate
 
 $(UNASYNCD_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet --no-deps 'unasyncd==$(UNASYNCD_VERSION)'
@@ -59,6 +63,25 @@ timescaledb:
 
 ha-tools:  ## Patroni, etcd and pgBackRest from Debian's own packages (apt, as root) when missing
 	bash scripts/install-ha.sh
+
+# The report tests render pages in headless Chromium; the schema diagram is drawn by Graphviz.
+browser:
+	@missing=""; command -v chromium >/dev/null || missing="chromium"; command -v dot >/dev/null || missing="$$missing graphviz"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing$$missing (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "missing:$$missing (apt-get install$$missing)"; exit 1; fi; fi
+
+REPORTS_DIR ?= reports
+reports: install  ## the three HTML reports of the database ops-db is pointed at, into $(REPORTS_DIR)/
+	$(BIN)/ops-db report orders --html $(REPORTS_DIR)/orders.html
+	$(BIN)/ops-db report health --html $(REPORTS_DIR)/health.html
+	$(BIN)/ops-db report market AAPL --html $(REPORTS_DIR)/market.html
+	@echo "reports: open $(abspath $(REPORTS_DIR))/orders.html, health.html and market.html in a browser"
+
+screenshots: install timescaledb browser  ## README screenshots of the reports (docs/img/) from a fresh demo database
+	$(BIN)/python -m tools.screenshots docs/img
 
 clean:
 	-$(BIN)/ops-db db down

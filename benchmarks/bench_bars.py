@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from benchmarks.common import Result, Scratch, Side, alternate
 from benchmarks.data import LIQUID, shared_prices, symbols
-from ops_db import market, rollups
+from ops_db import market
 from ops_db.core.queries import q
 from ops_db.core.rows import named_tuple_row
+from ops_db.ops import rollups
 
 DAYS = 5
 MIN_QUERIES = 3  # per side and round, however slow the side
@@ -120,8 +120,7 @@ def run(scratch: Scratch, rounds: int, *, bars_rows: int = 10_000_000, edition: 
             lambda: queries_per_second(lambda: raw_bars(conn, symbol, start, end), bars_minutes, bars_seconds),
         )
         params = {"symbol": symbol, "start": start, "end": end}
-        rollup_sql = sql.SQL(q("bars")).format(table=sql.Identifier("trading", market.BAR_TABLES["1m"]))
-        server = {"rollup": server_ms(conn, rollup_sql.as_string(conn), params),
+        server = {"rollup": server_ms(conn, q("bars_1m"), params),
                   "raw": server_ms(conn, RAW_BARS, params)}
     return [
         Result("bars query", f"1-minute bars of {symbol} over {span} ({len(ours_bars):,} bars, "

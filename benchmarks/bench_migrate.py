@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from benchmarks.common import Result, Scratch, Side
-from ops_db.migrations import Runner
+from ops_db.ops.migrations import Runner
 
 
 def run(scratch: Scratch, rounds: int, **_: object) -> list[Result]:

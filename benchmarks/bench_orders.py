@@ -18,8 +18,8 @@ from typing import Any
 import psycopg
 
 from benchmarks.common import Result, Scratch, Side, alternate
-from ops_db import orders, risk
 from ops_db.core.db import create_pool
+from ops_db.ledger import orders, strategies
 
 WORKERS = 4
 PGBENCH = Path("/usr/lib/postgresql/15/bin/pgbench")
@@ -115,8 +115,8 @@ def run(scratch: Scratch, rounds: int, *, cycles: int = 400, pgbench_seconds: in
     pg_conninfo = scratch.conninfo(pg_name)
     subprocess.run([_pgbench(), "-i", "-q", "-s", "1", *_pgbench_args(pg_conninfo)], capture_output=True, check=True)
     with psycopg.connect(conninfo) as conn:
-        strategy = risk.create_strategy(conn, "bench workflow", requires_approval=True,
-                                        max_order_quantity=Decimal(1000))
+        strategy = strategies.create_strategy(conn, "bench workflow", requires_approval=True,
+                                              max_order_quantity=Decimal(1000))
         conn.commit()
     # One cycle alone first: the first writes into the order_events / executions hypertables create
     # their chunks, and four sessions creating the same chunk at once can deadlock (see README).

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ops_db.migrations import Runner
+from ops_db.ops.migrations import Runner
 
 
 @dataclass

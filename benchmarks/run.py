@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.common import Result, Scratch
-from ops_db.cluster import LocalCluster
+from ops_db.ops.cluster import LocalCluster
 
 BENCHMARKS = ["ingest", "memory", "orders", "bars", "latest", "compression", "backup", "migrate"]
 RESULTS = Path(__file__).resolve().parent / "results"

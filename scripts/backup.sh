@@ -4,7 +4,9 @@
 set -Eeuo pipefail
 umask 077
 
-readonly EXIT_USAGE=2 EXIT_CONFIG=3 EXIT_BACKUP_DIR=4 EXIT_LOCKED=10 EXIT_DUMP=11 EXIT_VERIFY=12 EXIT_UPLOAD=13
+# The exit codes: names and numbers of ops_db.core.errors.ExitCode (tests/test_exit_codes.py holds them equal).
+readonly EXIT_FAILURE=1 EXIT_USAGE=2 EXIT_CONFIG=3 EXIT_BACKUP_DIR=4 EXIT_DATABASE_UNAVAILABLE=8 EXIT_LOCKED=10
+readonly EXIT_DUMP_FAILED=11 EXIT_DUMP_UNREADABLE=12 EXIT_UPLOAD_FAILED=13
 
 usage() {
     cat <<'EOF'
@@ -40,8 +42,9 @@ Exit codes:
   0   backup written, verified (and uploaded); retention applied
   1   unexpected failure
   2   usage error
-  3   configuration error: ops-db missing, no database configured, cannot connect
+  3   configuration error: ops-db missing, no database configured, a bad setting
   4   BACKUP_DIR (or the lock file) cannot be created or written: nothing was backed up
+  8   the database cannot be reached (libpq's reason is printed): nothing was backed up
   10  another backup holds the lock: nothing was touched
   11  pg_dump failed: no backup written
   12  verification failed (pg_restore --list, or the manifest could not be written)
@@ -203,8 +206,8 @@ started=$(date +%s)
 # It resolves the connection (a password only ever reaches pg_dump's environment), exports a snapshot,
 # runs pg_dump in it while it counts the rows of the same snapshot for the manifest, checks
 # that pg_restore --list reads the dump back, and writes dump, manifest and sha256 to $WORK.
-# Its exits: 3 configuration, 11 pg_dump failed, 12 the dump does not read back (message
-# printed); it prints the set's name, <db>_<mode>_<UTC stamp>.
+# Its exits: 3 configuration, 8 database unreachable, 11 pg_dump failed, 12 the dump does not
+# read back (message printed); it prints the set's name, <db>_<mode>_<UTC stamp>.
 TABLE_ARGS=()
 for table in "${TABLES[@]}"; do
     TABLE_ARGS+=(--table "$table")
@@ -215,11 +218,11 @@ child "$OPS_DB" backup dump --mode "$MODE" --work "$WORK" --backup-dir "$BACKUP_
     >"$WORK/name" || rc=$?
 case $rc in
     0) ;;
-    "$EXIT_CONFIG" | "$EXIT_DUMP" | "$EXIT_VERIFY") exit "$rc" ;;
-    *) die 1 "ops-db backup dump failed (exit $rc); no backup written" ;;
+    "$EXIT_CONFIG" | "$EXIT_DATABASE_UNAVAILABLE" | "$EXIT_DUMP_FAILED" | "$EXIT_DUMP_UNREADABLE") exit "$rc" ;;
+    *) die "$EXIT_FAILURE" "ops-db backup dump failed (exit $rc); no backup written" ;;
 esac
 BASE=$(<"$WORK/name")
-[[ $BASE =~ ^[A-Za-z0-9_.-]+_${MODE}_[0-9]{8}T[0-9]{6}Z$ ]] || die 1 "ops-db backup dump named no backup set"
+[[ $BASE =~ ^[A-Za-z0-9_.-]+_${MODE}_[0-9]{8}T[0-9]{6}Z$ ]] || die "$EXIT_FAILURE" "ops-db backup dump named no backup set"
 
 sync "$WORK/dump" "$WORK/manifest" "$WORK/sha256"
 # The .sha256 goes last: until it exists the set is incomplete and nothing counts it.
@@ -232,11 +235,11 @@ say "ok: $BACKUP_DIR/$BASE.dump ($size bytes, $(($(date +%s) - started))s)"
 
 # -- optional copy to S3: its failure fails the run ------------------------------------------
 if [[ -n ${S3_BUCKET:-} ]]; then
-    command -v aws >/dev/null || die "$EXIT_UPLOAD" "S3_BUCKET is set but the aws command is not installed"
+    command -v aws >/dev/null || die "$EXIT_UPLOAD_FAILED" "S3_BUCKET is set but the aws command is not installed"
     dest="s3://$S3_BUCKET/${S3_PREFIX:+${S3_PREFIX%/}/}"
     for suffix in dump manifest.json sha256; do
         if ! child aws s3 cp --only-show-errors "$BACKUP_DIR/$BASE.$suffix" "$dest$BASE.$suffix" </dev/null; then
-            die "$EXIT_UPLOAD" "upload of $BASE.$suffix to $dest failed (the local backup is complete)"
+            die "$EXIT_UPLOAD_FAILED" "upload of $BASE.$suffix to $dest failed (the local backup is complete)"
         fi
     done
     say "uploaded to $dest"

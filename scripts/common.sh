@@ -13,7 +13,7 @@ die() {
 on_error() {
     # errtrace runs this in a failing $(...) subshell too: only the script itself speaks, once.
     [[ $BASHPID == "$$" ]] || exit "$2"
-    die 1 "unexpected failure at line $1 (exit $2)"
+    die 1 "unexpected failure at line $1 (exit $2)" # 1: ExitCode.FAILURE
 }
 trap 'on_error "$LINENO" "$?"' ERR
 

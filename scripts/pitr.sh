@@ -4,7 +4,9 @@
 set -Eeuo pipefail
 umask 027
 
-readonly EXIT_USAGE=2 EXIT_CONFIG=3 EXIT_LOCKED=10 EXIT_BACKUP=11 EXIT_VERIFY=12 EXIT_CHECK=13 EXIT_RESTORE=14
+# The names and numbers of ops-db's one exit-code table (ops_db.core.errors.ExitCode).
+readonly EXIT_USAGE=2 EXIT_CONFIG=3 EXIT_LOCKED=10 EXIT_DUMP_FAILED=11 EXIT_CHECKSUM_MISMATCH=20 EXIT_TARGET_NOT_EMPTY=21
+readonly EXIT_RESTORE_FAILED=23
 
 usage() {
     cat <<'EOF'
@@ -16,7 +18,7 @@ Usage: scripts/pitr.sh setup | full | diff | incr | check | verify | info
   diff     a differential backup      (cron: daily; the first one is promoted to full)
   incr     an incremental backup
   check    force a WAL switch on the server and wait for it in the repository (pgbackrest check)
-  verify   pgbackrest verify, whose output is read: exit 12 when it names an invalid file,
+  verify   pgbackrest verify, whose output is read: fails (20) when it names an invalid file,
            though pgbackrest itself exits 0 then (cron: weekly)
   info     pgbackrest info
   restore  restore the backup set before TIME, replay archived WAL up to TIME, into
@@ -41,12 +43,13 @@ Exit codes:
   0   done
   1   unexpected failure
   2   usage error
-  3   configuration error: pgbackrest missing, no or unreadable config, unknown user
+  3   configuration error: pgbackrest missing, no or unreadable config, unknown user; setup or
+      check failed (the stanza cannot be created, or WAL does not reach the repository)
   10  another pitr.sh run on this stanza holds the lock: nothing was touched
-  11  the backup (or stanza-create) failed
-  12  verify reported invalid or missing files
-  13  check failed: WAL is not reaching the repository
-  14  restore failed (the new data directory is left for inspection)
+  11  the backup failed: no new backup
+  20  verify reported invalid or missing files (checksums) in the repository
+  21  restore: NEW_DATA_DIR is not empty; nothing touched
+  23  restore failed (the new data directory is left for inspection)
 EOF
 }
 
@@ -113,31 +116,31 @@ elapsed() { printf '%ss' "$(($(date +%s) - started))"; }
 
 case $MODE in
     setup)
-        pgbr stanza-create >/dev/null || die "$EXIT_BACKUP" "stanza-create failed (see the log-path of $CONFIG)"
-        pgbr check >/dev/null || die "$EXIT_CHECK" "check failed: WAL does not reach the repository"
+        pgbr stanza-create >/dev/null || die "$EXIT_CONFIG" "stanza-create failed (see the log-path of $CONFIG)"
+        pgbr check >/dev/null || die "$EXIT_CONFIG" "check failed: WAL does not reach the repository"
         say "ok: stanza $STANZA ready, WAL archiving checked ($(elapsed))"
         ;;
     full | diff | incr)
-        pgbr backup "--type=$MODE" >/dev/null || die "$EXIT_BACKUP" "$MODE backup failed (see the log-path of $CONFIG)"
+        pgbr backup "--type=$MODE" >/dev/null || die "$EXIT_DUMP_FAILED" "$MODE backup failed (see the log-path of $CONFIG)"
         label=$(pgbr info | awk '/backup:/ {l=$NF} END {print l}')
         say "ok: $MODE backup ${label:-written} ($(elapsed))"
         ;;
     check)
-        pgbr check >/dev/null || die "$EXIT_CHECK" "check failed: WAL does not reach the repository"
+        pgbr check >/dev/null || die "$EXIT_CONFIG" "check failed: WAL does not reach the repository"
         say "ok: WAL switched and archived ($(elapsed))"
         ;;
     info)
         pgbr info
         ;;
     verify)
-        out=$(pgbr verify --log-level-console=info 2>&1) || die "$EXIT_VERIFY" "verify failed: $(tail -n 3 <<<"$out")"
+        out=$(pgbr verify --log-level-console=info 2>&1) || die "$EXIT_CHECKSUM_MISMATCH" "verify failed: $(tail -n 3 <<<"$out")"
         # pgbackrest verify exits 0 even when it finds invalid files ("status: error", "checksum invalid: 1"):
         # its words are the result. The "command begin" line only echoes the options.
         findings=$(grep -v 'command begin' <<<"$out" \
             | grep -Ei 'status: (error|invalid)|invalid|missing|checksum|ERROR:|WARN:' || true)
         if [[ -n $findings ]]; then
             head -n 20 <<<"$findings" >&2
-            die "$EXIT_VERIFY" "verify reported problems in the repository of stanza $STANZA"
+            die "$EXIT_CHECKSUM_MISMATCH" "verify reported problems in the repository of stanza $STANZA"
         fi
         say "ok: verify found no invalid file ($(elapsed))"
         ;;
@@ -151,7 +154,7 @@ case $MODE in
         [[ $TARGET =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}[T\ ][0-9:.]+([+-][0-9:]+|Z|\ UTC)?$ ]] \
             || die "$EXIT_USAGE" "TIME '$TARGET': give e.g. '2026-01-02 03:04:05+00'"
         if [[ -e $NEW_DIR ]] && [[ -n $(ls -A -- "$NEW_DIR") ]]; then
-            die "$EXIT_USAGE" "NEW_DATA_DIR $NEW_DIR is not empty: restore goes into a new directory"
+            die "$EXIT_TARGET_NOT_EMPTY" "NEW_DATA_DIR $NEW_DIR is not empty: restore goes into a new directory"
         fi
         [[ $NEW_DIR != "$PG_PATH" ]] || die "$EXIT_USAGE" "NEW_DATA_DIR is the configured server's own pg1-path"
         mkdir -p -- "$NEW_DIR"
@@ -161,20 +164,20 @@ case $MODE in
         # --archive-mode=off: the copy must not push its WAL into the original's stanza.
         pgbr restore --pg1-path="$NEW_DIR" --type=time "--target=$TARGET" --target-action=promote \
             --archive-mode=off --log-level-console=warn >/dev/null \
-            || die "$EXIT_RESTORE" "pgbackrest restore failed (see the log-path of $CONFIG)"
+            || die "$EXIT_RESTORE_FAILED" "pgbackrest restore failed (see the log-path of $CONFIG)"
         # Its own port and socket (the copied configuration names the original's): last in postgresql.auto.conf.
         printf '%s\n' "# written by pitr.sh restore" "port = $PORT" "unix_socket_directories = '$NEW_DIR'" \
             "listen_addresses = '127.0.0.1'" >>"$NEW_DIR/postgresql.auto.conf"
         rm -f -- "$NEW_DIR/postmaster.pid"
         LOG=$NEW_DIR/restore.log
         as_server "$PG_BINDIR/pg_ctl" start -D "$NEW_DIR" -l "$LOG" -w -t 300 >/dev/null \
-            || die "$EXIT_RESTORE" "the restored server did not start (see $LOG)"
+            || die "$EXIT_RESTORE_FAILED" "the restored server did not start (see $LOG)"
         deadline=$(($(date +%s) + ${PITR_RESTORE_TIMEOUT:-600}))
         while :; do
             state=$(as_server "$PG_BINDIR/psql" -X -A -t -h "$NEW_DIR" -p "$PORT" -U postgres -d postgres \
                 -c 'SELECT pg_is_in_recovery()' 2>/dev/null || true)
             [[ $state == f ]] && break
-            (($(date +%s) < deadline)) || die "$EXIT_RESTORE" "not promoted within ${PITR_RESTORE_TIMEOUT:-600}s (see $LOG)"
+            (($(date +%s) < deadline)) || die "$EXIT_RESTORE_FAILED" "not promoted within ${PITR_RESTORE_TIMEOUT:-600}s (see $LOG)"
             sleep 0.5
         done
         say "ok: restored to $TARGET in $NEW_DIR, promoted, host=$NEW_DIR port=$PORT ($(elapsed))"

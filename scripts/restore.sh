@@ -4,8 +4,9 @@
 set -Eeuo pipefail
 umask 077
 
-# The other exit codes (--help) come from ops-db backup restore.
-readonly EXIT_USAGE=2 EXIT_CONFIG=3 EXIT_CLONE_DUMP=11
+# The exit codes: names and numbers of ops_db.core.errors.ExitCode (tests/test_exit_codes.py holds them
+# equal); the others (--help) come from ops-db backup restore.
+readonly EXIT_USAGE=2 EXIT_CONFIG=3 EXIT_DUMP_FAILED=11
 
 usage() {
     cat <<'EOF'
@@ -45,7 +46,8 @@ Exit codes:
   0   restored, matches the manifest, ops-db verify passed
   1   unexpected failure
   2   usage error
-  3   configuration error: ops-db missing, no database configured, cannot connect
+  3   configuration error: ops-db missing, no database configured, a bad setting
+  8   the database cannot be reached (libpq's reason is printed)
   10  another restore into the same target is running
   11  clone: the backup of SOURCE_DB failed
   20  checksum missing or wrong: the backup is incomplete or corrupt; nothing was touched
@@ -126,7 +128,7 @@ say "backing up $SOURCE_DB"
 # The source database on the configured server, instead of the configured database.
 if ! OPS_DB_BACKUP_DATABASE=$SOURCE_DB BACKUP_DIR=$WORK/clone BACKUP_LOCK_FILE=$WORK/clone.lock S3_BUCKET='' \
     RETENTION_MIN_KEEP=1 OPS_DB_BIN=$OPS_DB "$SCRIPT_DIR/backup.sh" full; then
-    die "$EXIT_CLONE_DUMP" "clone: the backup of $SOURCE_DB failed"
+    die "$EXIT_DUMP_FAILED" "clone: the backup of $SOURCE_DB failed"
 fi
 FILE=$(find "$WORK/clone" -maxdepth 1 -name '*_full_*.dump' | head -n 1)
 "$OPS_DB" backup restore "$FILE" "$TARGET" "${RESTORE_ARGS[@]}" || exit $?

@@ -31,8 +31,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from ops_db.cluster import LocalCluster, available_editions, free_port
-from ops_db.migrations import Runner
+from ops_db.ops.cluster import LocalCluster, available_editions, free_port
+from ops_db.ops.migrations import Runner
 
 ROOT = Path(__file__).resolve().parent.parent
 

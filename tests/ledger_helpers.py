@@ -8,7 +8,8 @@ from typing import Any
 
 import psycopg
 
-from ops_db import orders, risk
+from ops_db.ledger import orders, strategies
+from ops_db.model import ledger as model
 
 _ids = itertools.count(1)
 
@@ -44,12 +45,12 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{next(_ids)}"
 
 
-def strategy(conn: psycopg.Connection[Any], **kwargs: Any) -> risk.Strategy:
+def strategy(conn: psycopg.Connection[Any], **kwargs: Any) -> model.Strategy:
     kwargs.setdefault("max_order_quantity", Decimal(1000))
-    return risk.create_strategy(conn, unique("strategy"), **kwargs)
+    return strategies.create_strategy(conn, unique("strategy"), **kwargs)
 
 
-def stage(conn: psycopg.Connection[Any], strategy_id: int, **kwargs: Any) -> orders.Order:
+def stage(conn: psycopg.Connection[Any], strategy_id: int, **kwargs: Any) -> model.Order:
     kwargs.setdefault("client_order_id", unique("c"))
     kwargs.setdefault("symbol", "AAPL")
     kwargs.setdefault("side", "buy")
@@ -63,7 +64,7 @@ def stage(conn: psycopg.Connection[Any], strategy_id: int, **kwargs: Any) -> ord
     return orders.stage_order(conn, strategy_id=strategy_id, **kwargs)
 
 
-def order_in(conn: psycopg.Connection[Any], strategy_id: int, status: str, **kwargs: Any) -> orders.Order:
+def order_in(conn: psycopg.Connection[Any], strategy_id: int, status: str, **kwargs: Any) -> model.Order:
     """An order brought to ``status`` through the public functions."""
     if status == "pending_approval":
         kwargs.setdefault("risk_score", Decimal(90))
@@ -96,7 +97,7 @@ def order_in(conn: psycopg.Connection[Any], strategy_id: int, status: str, **kwa
 
 def trade(
     conn: psycopg.Connection[Any], strategy_id: int, side: str, quantity: Decimal, price: Decimal, **kwargs: Any
-) -> orders.Execution:
+) -> model.Execution:
     """Stage, screen, submit and fill one order completely at ``price``."""
     kwargs.setdefault("symbol", "AAPL")
     commission = kwargs.pop("commission", Decimal(0))

@@ -10,8 +10,8 @@ from typing import Any
 
 import psycopg
 
-from ops_db import rollups
 from ops_db.market import PriceTick
+from ops_db.ops import rollups
 
 WIDTHS = {"1m": timedelta(minutes=1), "5m": timedelta(minutes=5), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # time_bucket's origin for these widths

@@ -1,4 +1,5 @@
 """Renders docs/schema.md from a migrated database: python -m tests.schema_doc [CONNINFO] > docs/schema.md
+(`make docs` regenerates it and docs/schema.sql from a scratch database it migrates).
 
 The rendering leaves out what differs between TimescaleDB editions on purpose (whether a
 rollup is a continuous aggregate or a table), so one document describes both, and the test
@@ -35,7 +36,7 @@ def render(conninfo: str) -> str:
     out = [
         "# Schema reference",
         "",
-        "Generated from a migrated database by `python -m tests.schema_doc > docs/schema.md`;",
+        "Generated from a migrated database by `make docs` (`python -m tests.schema_doc > docs/schema.md`);",
         "`tests/test_schema_doc.py` fails when migrations and this file disagree, on either",
         "TimescaleDB edition. Rollups (`*_1m`, `_5m`, `_1h`, `_1d`, `options_volume_1h`,",
         "`signal_performance_1d`) are continuous aggregates on the timescale edition and tables",

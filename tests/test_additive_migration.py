@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ops_db import orders
+from ops_db.ledger import orders
 from tests import ledger_helpers as lh
 from tests import test_bad_input as bad_input
 from tests import test_query_columns as columns
@@ -142,6 +142,9 @@ def test_statements_prepared_before_the_migration_still_run_after(fresh_db: str)
             sql.SQL(query.sql).format(**columns.TEMPLATES[name]).as_string(None)
             if name in columns.TEMPLATES else query.sql)
         for name, query in columns.declared().items()
+        # The ingest queries read a staging table their own transaction creates (ON COMMIT DROP):
+        # no statement of theirs outlives the transaction, let alone a migration.
+        if "stage_" not in query.sql
     }
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public")

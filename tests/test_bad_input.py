@@ -33,23 +33,27 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from ops_db import market, orders, signals
+from ops_db import market, signals
 from ops_db.core import contract as validate
 from ops_db.core.errors import OpsDbError
+from ops_db.model import ledger as model
 from tests import ledger_helpers as lh
 
-# The modules whose public functions make up the application API (sync; the async twins are
-# generated from the same source and tested in tests/test_async_api.py).
+# The modules whose public functions make up the application API (sync; their async sources are
+# tested in tests/test_async_ledger.py and tests/test_async_market.py, and tests/test_async_api.py
+# holds each pair to the same functions and the same contract).
 PUBLIC_MODULES = (
     "ops_db.events",
     "ops_db.market",
+    "ops_db.ledger.alerts",
+    "ops_db.ledger.kill_switch",
+    "ops_db.ledger.orders",
+    "ops_db.ledger.positions",
+    "ops_db.ledger.strategies",
     "ops_db.monitoring",
-    "ops_db.orders",
-    "ops_db.positions",
-    "ops_db.risk",
-    "ops_db.rollups",
+    "ops_db.ops.rollups",
     "ops_db.signals",
-    "ops_db.system",
+    "ops_db.ops.system",
 )
 
 NOW = datetime.now(UTC)
@@ -115,8 +119,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 # Functions whose valid call is refused here by design, with why; their bad cases still run.
 BASELINE_REFUSED: dict[str, str] = {
-    "orders.order_updates": "reads notifications only on an autocommit connection; the test's is in a transaction",
-    "rollups.refresh_continuous_aggregates": "continuous aggregates exist on the timescale edition only",
+    "ledger.orders.order_updates": "reads notifications only on an autocommit connection; the test's is in a "
+    "transaction",
+    "ops.rollups.refresh_continuous_aggregates": "continuous aggregates exist on the timescale edition only",
 }
 
 
@@ -195,79 +200,82 @@ def baselines(w: World) -> dict[str, dict[str, Any]]:
                                              "inputs": {}, "outcome": {}, "at": NOW},
         "monitoring.record_performance_metric": {"metric": "latency_ms", "value": Decimal(3),
                                                  "strategy_id": w.strategy_id, "labels": {"k": "v"}, "at": NOW},
-        "orders.stage_order": {"client_order_id": "bad-input-new", "strategy_id": w.strategy_id, "symbol": "AAPL",
-                               "side": "buy", "order_type": "limit", "quantity": Decimal(10),
-                               "limit_price": Decimal(10), "created_by": "alice", "expires_at": NOW + timedelta(days=1),
-                               "metadata": {"n": "x"}, "tags": ["swing"], "risk_score": Decimal(10)},
-        "orders.screen_order": {"order_id": w.staged, "actor": "system"},
-        "orders.approve_order": {"order_id": w.pending, "approver": "bob"},
-        "orders.reject_order": {"order_id": w.staged, "actor": "bob", "reason": "too big"},
-        "orders.submit_order": {"order_id": w.approved, "broker_order_id": "BRK-NEW-1", "actor": "system"},
-        "orders.cancel_order": {"order_id": w.staged, "actor": "alice", "reason": "changed my mind"},
-        "orders.expire_order": {"order_id": w.staged, "actor": "system", "reason": "end of day"},
-        "orders.expire_due_orders": {"now": NOW, "actor": "system"},
-        "orders.record_fill": {"order_id": w.submitted, "quantity": Decimal(10), "price": Decimal(10),
-                               "commission": Decimal(1), "fees": Decimal(0), "venue": "XNAS",
-                               "broker_trade_id": "T-NEW-1", "executed_at": NOW, "actor": "broker"},
-        "orders.get_order": {"order_id": w.staged},
-        "orders.get_order_by_client_id": {"client_order_id": w.client_order_id},
-        "orders.get_order_by_broker_id": {"broker_order_id": w.broker_order_id},
-        "orders.list_orders": {"statuses": ["staged"], "symbol": "AAPL", "strategy_id": w.strategy_id,
-                               "since": day, "until": NOW + timedelta(minutes=1), "limit": 10},
-        "orders.order_events": {"order_id": w.staged},
-        "orders.order_executions": {"order_id": w.submitted},
-        "orders.order_ids_of": {"payload": '{"order_id": 1, "event_id": 2}'},
-        "orders.read_update": {"order_id": w.staged, "event_id": 1},
-        "orders.order_updates": {"timeout": 0.01, "stop_after": 1},
-        "positions.open_positions": {},
-        "positions.position_by_symbol": {"symbol": "AAPL"},
-        "positions.closed_positions": {"since": day, "until": NOW},
-        "positions.mark_to_market": {"symbol": "AAPL", "price": Decimal(11), "at": NOW},
-        "positions.close_position": {"symbol": "AAPL", "price": Decimal(11), "reason": "flat"},
-        "positions.take_portfolio_snapshot": {"cash_balance": Decimal(1000), "at": NOW, "details": {"k": 1}},
-        "positions.portfolio_history": {"since": day, "until": NOW},
-        "positions.latest_portfolio_snapshot": {},
-        "risk.create_strategy": {"name": "bad-input-strategy", "strategy_type": "manual", "mode": "PAPER",
-                                 "active": True, "requires_approval": False, "max_order_quantity": Decimal(10),
-                                 "max_order_value": Decimal(1000), "description": "d", "params": {"k": 1}},
-        "risk.get_strategy": {"strategy_id": w.strategy_id},
-        "risk.strategy_by_name": {"name": "x"},
-        "risk.list_strategies": {"active_only": True},
-        "risk.set_strategy_active": {"strategy_id": w.strategy_id, "active": False},
-        "risk.raise_alert": {"alert_type": "risk_limit", "severity": "WARNING", "message": "m", "source": "risk",
-                             "symbol": "AAPL", "details": {}},
-        "risk.resolve_alert": {"alert_id": w.alert_id, "resolved_by": "bob", "resolution": "fine"},
-        "risk.unresolved_alerts": {},
-        "risk.log_reconciliation_issue": {"symbol": "AAPL", "issue_type": "quantity_mismatch",
-                                          "our_quantity": Decimal(1), "broker_quantity": Decimal(2),
-                                          "our_price": Decimal(1), "broker_price": Decimal(1), "order_id": w.staged,
-                                          "details": {}},
-        "risk.resolve_reconciliation_issue": {"issue_id": w.issue_id, "resolved_by": "bob", "resolution": "fine"},
-        "risk.unresolved_reconciliation_issues": {},
-        "risk.refresh_daily_stats": {"day": NOW.date()},
-        "risk.daily_stats": {"day": NOW.date()},
-        "risk.today_pnl": {},
-        "risk.order_to_trade_ratio": {},
-        "risk.activate_kill_switch": {"reason": "test halt", "actor": "alice"},
-        "risk.deactivate_kill_switch": {"reason": "test resume", "actor": "alice"},
-        "risk.kill_switch_state": {},
-        "risk.kill_switch_blockers": {},
-        "risk.terminate_session": {"pid": 0},  # no such backend: the server answers false
-        "rollups.refresh_rollups": {"dry_run": True},
-        "rollups.apply_retention": {"dry_run": True},
-        "rollups.rollup_status": {},
-        "rollups.refresh_continuous_aggregates": {"start": day, "end": NOW},
+        "ledger.orders.stage_order": {"client_order_id": "bad-input-new", "strategy_id": w.strategy_id,
+                                      "symbol": "AAPL", "side": "buy", "order_type": "limit", "quantity": Decimal(10),
+                                      "limit_price": Decimal(10), "created_by": "alice",
+                                      "expires_at": NOW + timedelta(days=1),
+                                      "metadata": {"n": "x"}, "tags": ["swing"], "risk_score": Decimal(10)},
+        "ledger.orders.screen_order": {"order_id": w.staged, "actor": "system"},
+        "ledger.orders.approve_order": {"order_id": w.pending, "approver": "bob"},
+        "ledger.orders.reject_order": {"order_id": w.staged, "actor": "bob", "reason": "too big"},
+        "ledger.orders.submit_order": {"order_id": w.approved, "broker_order_id": "BRK-NEW-1", "actor": "system"},
+        "ledger.orders.cancel_order": {"order_id": w.staged, "actor": "alice", "reason": "changed my mind"},
+        "ledger.orders.expire_order": {"order_id": w.staged, "actor": "system", "reason": "end of day"},
+        "ledger.orders.expire_due_orders": {"now": NOW, "actor": "system"},
+        "ledger.orders.record_fill": {"order_id": w.submitted, "quantity": Decimal(10), "price": Decimal(10),
+                                      "commission": Decimal(1), "fees": Decimal(0), "venue": "XNAS",
+                                      "broker_trade_id": "T-NEW-1", "executed_at": NOW, "actor": "broker"},
+        "ledger.orders.get_order": {"order_id": w.staged},
+        "ledger.orders.get_order_by_client_id": {"client_order_id": w.client_order_id},
+        "ledger.orders.get_order_by_broker_id": {"broker_order_id": w.broker_order_id},
+        "ledger.orders.today_status_counts": {},
+        "ledger.orders.list_orders": {"statuses": ["staged"], "symbol": "AAPL", "strategy_id": w.strategy_id,
+                                      "since": day, "until": NOW + timedelta(minutes=1), "limit": 10},
+        "ledger.orders.order_events": {"order_id": w.staged},
+        "ledger.orders.order_executions": {"order_id": w.submitted},
+        "ledger.orders.order_ids_of": {"payload": '{"order_id": 1, "event_id": 2}'},
+        "ledger.orders.read_update": {"order_id": w.staged, "event_id": 1},
+        "ledger.orders.order_updates": {"timeout": 0.01, "stop_after": 1},
+        "ledger.positions.open_positions": {},
+        "ledger.positions.position_by_symbol": {"symbol": "AAPL"},
+        "ledger.positions.closed_positions": {"since": day, "until": NOW},
+        "ledger.positions.mark_to_market": {"symbol": "AAPL", "price": Decimal(11), "at": NOW},
+        "ledger.positions.close_position": {"symbol": "AAPL", "price": Decimal(11), "reason": "flat"},
+        "ledger.positions.take_portfolio_snapshot": {"cash_balance": Decimal(1000), "at": NOW, "details": {"k": 1}},
+        "ledger.positions.portfolio_history": {"since": day, "until": NOW},
+        "ledger.positions.latest_portfolio_snapshot": {},
+        "ledger.strategies.create_strategy": {"name": "bad-input-strategy", "strategy_type": "manual", "mode": "PAPER",
+                                              "active": True, "requires_approval": False,
+                                              "max_order_quantity": Decimal(10),
+                                              "max_order_value": Decimal(1000), "description": "d", "params": {"k": 1}},
+        "ledger.strategies.get_strategy": {"strategy_id": w.strategy_id},
+        "ledger.strategies.strategy_by_name": {"name": "x"},
+        "ledger.strategies.list_strategies": {"active_only": True},
+        "ledger.strategies.set_strategy_active": {"strategy_id": w.strategy_id, "active": False},
+        "ledger.alerts.raise_alert": {"alert_type": "risk_limit", "severity": "WARNING", "message": "m",
+                                      "source": "risk", "symbol": "AAPL", "details": {}},
+        "ledger.alerts.resolve_alert": {"alert_id": w.alert_id, "resolved_by": "bob", "resolution": "fine"},
+        "ledger.alerts.unresolved_alerts": {},
+        "ledger.alerts.log_reconciliation_issue": {"symbol": "AAPL", "issue_type": "quantity_mismatch",
+                                                   "our_quantity": Decimal(1), "broker_quantity": Decimal(2),
+                                                   "our_price": Decimal(1), "broker_price": Decimal(1),
+                                                   "order_id": w.staged,
+                                                   "details": {}},
+        "ledger.alerts.resolve_reconciliation_issue": {"issue_id": w.issue_id, "resolved_by": "bob",
+                                                       "resolution": "fine"},
+        "ledger.alerts.unresolved_reconciliation_issues": {},
+        "ledger.positions.refresh_daily_stats": {"day": NOW.date()},
+        "ledger.positions.daily_stats": {"day": NOW.date()},
+        "ledger.positions.today_pnl": {},
+        "ledger.positions.order_to_trade_ratio": {},
+        "ledger.kill_switch.activate_kill_switch": {"reason": "test halt", "actor": "alice"},
+        "ledger.kill_switch.deactivate_kill_switch": {"reason": "test resume", "actor": "alice"},
+        "ledger.kill_switch.kill_switch_state": {},
+        "ledger.kill_switch.kill_switch_blockers": {},
+        "ledger.kill_switch.terminate_session": {"pid": 0},  # no such backend: the server answers false
+        "ops.rollups.refresh_rollups": {"dry_run": True},
+        "ops.rollups.apply_retention": {"dry_run": True},
+        "ops.rollups.rollup_status": {},
+        "ops.rollups.refresh_continuous_aggregates": {"start": day, "end": NOW},
         "signals.record_signals": {"signals": [_signal()]},
         "signals.recent_signals": {"since": day, "symbol": "BADIN", "min_confidence": Decimal("0.1"), "limit": 10},
-        "system.server_facts": {},
-        "system.capabilities": {"edition": "apache"},
+        "ops.system.server_facts": {},
+        "ops.system.capabilities": {"edition": "apache"},
     }
 
 
 # Public functions with no case, each with its reason.
-EXEMPT = {
-    "orders.atomic": "a context manager over the caller's connection, no input but the connection",
-}
+EXEMPT: dict[str, str] = {}
 
 
 def public_functions() -> dict[str, Callable[..., Any]]:
@@ -357,7 +365,7 @@ def _scalar_bad(param: str, hint: Any, write: bool, scaled: bool = True) -> Iter
 def cases_for(function: str, func: Callable[..., Any], baseline: dict[str, Any]) -> list[Case]:
     inner = getattr(func, "__wrapped__", func)
     hints = typing.get_type_hints(inner)
-    name = function.split(".")[1]
+    name = function.rsplit(".", 1)[1]
     write = name not in READS
     found: list[Case] = []
     params = inspect.signature(inner).parameters
@@ -404,11 +412,11 @@ def cases_for(function: str, func: Callable[..., Any], baseline: dict[str, Any])
                         add(f"{field.name} {label}", category, [record], (field.name, field.name.replace("_", " ")))
         elif origin is typing.Literal:
             add("unknown", "wrong type", "7m")
-        elif isinstance(hint, type) and hint is orders.OrderCursor:
+        elif isinstance(hint, type) and hint is model.OrderCursor:
             add("str", "wrong type", "cursor")
         else:
             # Ledger prices are unconstrained numeric (held exactly); quantities keep 8 decimals.
-            scaled = param == "quantity" or not function.startswith(("orders.", "positions.", "risk.", "monitoring."))
+            scaled = param == "quantity" or not function.startswith(("ledger.", "monitoring."))
             for label, category, value in _scalar_bad(param, hint, write, scaled):
                 add(label, category, value)
     return found
@@ -452,10 +460,10 @@ def _world(conn: psycopg.Connection[Any]) -> World:
     approved = lh.order_in(conn, strategy.id, "approved")
     submitted = lh.order_in(conn, strategy.id, "submitted")
     lh.order_in(conn, strategy.id, "filled")  # an open AAPL position
-    from ops_db import risk
+    from ops_db.ledger import alerts
 
-    alert = risk.raise_alert(conn, "risk_limit", "WARNING", "seed")
-    issue = risk.log_reconciliation_issue(conn, "AAPL", "quantity_mismatch")
+    alert = alerts.raise_alert(conn, "risk_limit", "WARNING", "seed")
+    issue = alerts.log_reconciliation_issue(conn, "AAPL", "quantity_mismatch")
     assert submitted.broker_order_id is not None
     return World(strategy.id, staged.id, pending.id, approved.id, submitted.id, alert.id, issue.id,
                  staged.client_order_id, submitted.broker_order_id)

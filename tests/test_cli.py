@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from ops_db.core.errors import ExitCode
 from tests.conftest import Server
 
 PASSWORD = "p@ss:w/rd#1?x"
@@ -67,7 +68,7 @@ def test_password_dsn_works_and_never_shows(password_user: str) -> None:
 def test_wrong_password_is_one_line_without_secret(password_user: str) -> None:
     wrong = password_user.replace(quote(PASSWORD, safe=""), quote(PASSWORD + "nope", safe=""))
     result = ops_db("status", env={"DATABASE_URL": wrong})
-    assert result.returncode == 3
+    assert result.returncode == ExitCode.DATABASE_UNAVAILABLE
     assert result.stderr.startswith("ops-db: cannot connect to")
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
@@ -77,7 +78,7 @@ def test_wrong_password_is_one_line_without_secret(password_user: str) -> None:
 
 def test_unconfigured_exits_with_one_line(tmp_path: Path) -> None:
     result = ops_db("status", env={"OPS_DB_HOME": str(tmp_path / "nothing-here")})
-    assert result.returncode == 3
+    assert result.returncode == ExitCode.CONFIG
     assert result.stderr.strip().splitlines() == [
         "ops-db: no database configured: set OPS_DB_URL (or DATABASE_URL, or PGHOST/PGDATABASE...), "
         "or start the local cluster with 'ops-db db up'"
@@ -98,7 +99,7 @@ def test_libpq_environment_is_used(server: Server, fresh_db: str) -> None:
 
 def test_verify_exit_code_when_pending(empty_db: str) -> None:
     result = ops_db("verify", "--url", empty_db)
-    assert result.returncode == 5
+    assert result.returncode == ExitCode.VERIFY_FAILED
     assert "0001_timescaledb: pending" in result.stderr
 
 
@@ -127,4 +128,4 @@ def test_migrate_rollback_status_json(empty_db: str) -> None:
 
 def test_usage_error_exit_code() -> None:
     result = ops_db("rollback", "--steps", "zero")
-    assert result.returncode == 2
+    assert result.returncode == ExitCode.USAGE

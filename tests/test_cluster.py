@@ -10,7 +10,8 @@ from pathlib import Path
 
 import psycopg
 
-from ops_db.cluster import LocalCluster
+from ops_db.core.errors import ExitCode
+from ops_db.ops.cluster import LocalCluster
 from tests.conftest import ROOT, Server
 
 
@@ -26,7 +27,7 @@ def test_up_twice_is_harmless(server: Server) -> None:
 
 
 def test_cluster_lifecycle_through_cli() -> None:
-    from ops_db.cluster import free_port
+    from ops_db.ops.cluster import free_port
 
     tmp_path = Path(tempfile.mkdtemp(prefix="ops-db-cli-"))
     env = {"OPS_DB_HOME": str(tmp_path / "home"), "OPS_DB_PORT": str(free_port()), "PATH": "/usr/bin:/bin"}
@@ -37,7 +38,7 @@ def test_cluster_lifecycle_through_cli() -> None:
         )
 
     tmp_path.chmod(0o755)
-    assert run("db", "status").returncode == 1
+    assert run("db", "status").returncode == ExitCode.NOT_RUNNING
     up = run("db", "up")
     assert up.returncode == 0, up.stderr
     assert "started" in up.stdout
@@ -50,7 +51,7 @@ def test_cluster_lifecycle_through_cli() -> None:
     status = run("db", "status", "--json")
     assert status.returncode == 0 and '"running": true' in status.stdout
     assert run("db", "down").returncode == 0
-    assert run("db", "status").returncode == 1
+    assert run("db", "status").returncode == ExitCode.NOT_RUNNING
     assert run("db", "destroy", "--yes").returncode == 0
     assert not (tmp_path / "home").exists()
     assert LocalCluster(tmp_path / "home").is_initialized() is False
@@ -89,7 +90,8 @@ def test_wheel_carries_sql_and_migrations(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "from ops_db import paths, queries; print(paths.migrations_dir()); print(len(queries.q('server_facts')))",
+            "from ops_db.core import paths, queries; "
+            "print(paths.migrations_dir()); print(len(queries.q('server_facts')))",
         ],
         capture_output=True,
         text=True,

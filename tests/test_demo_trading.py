@@ -9,8 +9,9 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
-from ops_db import positions
+from ops_db.cli.ledger_cmds import print_positions
 from ops_db.demo import trading
+from ops_db.ledger import positions
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 
@@ -34,9 +35,11 @@ def test_load_covers_the_workflow_and_is_deterministic(db: psycopg.Connection[An
         again = trading.load(db, seed=11, symbols=["AAPL", "MSFT", "SPY"], now=NOW)
         second = _picture(db)
     assert counts == again and first == second
-    assert counts["orders"] == 24 and counts["strategies"] == 3 and counts["portfolio snapshots"] == 4
+    assert counts["orders"] == 24 + 3 * len(trading.LIVE_STATES)
+    assert counts["strategies"] == 3 and counts["portfolio snapshots"] == 4
     assert counts["fills"] > 0 and counts["open positions"] > 0 and counts["alerts"] >= 2
     assert {"filled", "rejected", "cancelled"} <= statuses
+    assert set(trading.LIVE_STATES) <= statuses, "the live book has an order in every open state"
     assert approvals is not None and approvals[0] > 0
     with db.transaction(force_rollback=True):
         other = trading.load(db, seed=12, symbols=["AAPL", "MSFT", "SPY"], now=NOW)
@@ -57,7 +60,7 @@ def test_fills_follow_market_prices_when_present(db: psycopg.Connection[Any]) ->
 def test_show_prints_positions_and_todays_pnl(db: psycopg.Connection[Any]) -> None:
     trading.load(db, seed=5, symbols=["AAPL", "MSFT"], now=NOW)
     console = Console(record=True, width=140)
-    trading.show(db, console)
+    print_positions(db, console)  # what `ops-db demo` and `ops-db positions` print
     text = console.export_text()
     assert "open positions" in text and "today's P&L" in text and "order-to-trade ratio" in text
     for p in positions.open_positions(db):

@@ -21,8 +21,8 @@ import pytest
 from psycopg import sql
 
 from ops_db.core.paths import migrations_dir, sql_dir
-from ops_db.migrations import Runner
 from ops_db.ops import drift
+from ops_db.ops.migrations import Runner
 from tests.conftest import ROOT, Server
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from ops_db import risk
 from ops_db.core.errors import OpsDbError, RetryableConflict, ValidationError
+from ops_db.ledger import strategies
 
 RUNS = 20
 
@@ -18,8 +18,8 @@ RUNS = 20
 @pytest.fixture
 def two_strategies(fresh_db: str) -> Iterator[tuple[str, int, int]]:
     with psycopg.connect(fresh_db, autocommit=True) as conn:
-        first = risk.create_strategy(conn, "conflict-a").id
-        second = risk.create_strategy(conn, "conflict-b").id
+        first = strategies.create_strategy(conn, "conflict-a").id
+        second = strategies.create_strategy(conn, "conflict-b").id
     yield fresh_db, first, second
 
 
@@ -36,9 +36,9 @@ def _lock_both(url: str, order: tuple[int, int], active: bool, barrier: threadin
             conn.execute("SET deadlock_timeout = '10ms'")
             conn.commit()
             with conn.transaction():
-                risk.set_strategy_active(conn, order[0], active)
+                strategies.set_strategy_active(conn, order[0], active)
                 barrier.wait()
-                risk.set_strategy_active(conn, order[1], active)
+                strategies.set_strategy_active(conn, order[1], active)
         outcomes[order] = None
     except BaseException as exc:
         outcomes[order] = exc
@@ -70,10 +70,10 @@ def test_a_serialization_failure_raises_retryable_conflict(two_strategies: tuple
         reader.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         for run in range(RUNS):
             with reader.transaction():
-                risk.get_strategy(reader, first)  # takes the snapshot
-                risk.set_strategy_active(writer, first, run % 2 == 0)
+                strategies.get_strategy(reader, first)  # takes the snapshot
+                strategies.set_strategy_active(writer, first, run % 2 == 0)
                 with pytest.raises(RetryableConflict, match="serialize"):
-                    risk.set_strategy_active(reader, first, run % 2 == 1)
+                    strategies.set_strategy_active(reader, first, run % 2 == 1)
                 # the savepoint kept the caller's transaction usable (it still has to retry)
                 assert reader.execute("SELECT 1").fetchone() == (1,)
 
@@ -84,8 +84,8 @@ def test_a_lock_not_obtained_in_time_raises_retryable_conflict(two_strategies: t
         waiter.execute("SET lock_timeout = '20ms'")
         for run in range(RUNS):
             with holder.transaction():
-                risk.set_strategy_active(holder, first, run % 2 == 0)
+                strategies.set_strategy_active(holder, first, run % 2 == 0)
                 with pytest.raises(RetryableConflict, match="lock"):
-                    risk.set_strategy_active(waiter, first, run % 2 == 1)
-        assert risk.get_strategy(waiter, first).active is (RUNS % 2 == 1)
+                    strategies.set_strategy_active(waiter, first, run % 2 == 1)
+        assert strategies.get_strategy(waiter, first).active is (RUNS % 2 == 1)
 

@@ -11,8 +11,9 @@ import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
 
-from ops_db import events, risk
+from ops_db import events
 from ops_db.core.errors import OpsDbError, ValidationError
+from ops_db.ledger import strategies
 
 SINCE = datetime.now(UTC) - timedelta(days=1)
 
@@ -25,7 +26,7 @@ def _mine(conn: psycopg.Connection[Any]) -> int:
 
 def test_refused_write_and_read_keep_the_callers_transaction(db: psycopg.Connection[Any]) -> None:
     for run in range(20):
-        risk.create_strategy(db, f"savepoint-{run}")
+        strategies.create_strategy(db, f"savepoint-{run}")
         with pytest.raises(ValidationError, match="severity"):
             events.record_system_event(db, "LOUD", "feed", "started", "refused by the database")
         with pytest.raises(OpsDbError):  # refused by the server (negative LIMIT), not by Python
@@ -44,7 +45,7 @@ def test_a_call_on_an_idle_connection_leaves_it_idle(fresh_db: str) -> None:
             assert conn.execute("SELECT 1").fetchone() == (1,)
             conn.rollback()
         # an accepted call on an idle connection is a transaction of its own, committed
-        risk.create_strategy(conn, "savepoint-idle")
+        strategies.create_strategy(conn, "savepoint-idle")
         assert conn.info.transaction_status == TransactionStatus.IDLE
     with psycopg.connect(fresh_db) as other:
         assert _mine(other) == 1

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
-from ops_db.cluster import free_port
+from ops_db.ops.cluster import free_port
 from ops_db.ops.health import CheckResult, HealthReport, Status, Threshold, as_openmetrics, run_checks
 from tests.conftest import Server
 from tests.ops_helpers import clean_env, ops_db, password_url, script

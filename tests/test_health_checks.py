@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from ops_db.cluster import LocalCluster, free_port
+from ops_db.ops.cluster import LocalCluster, free_port
 from ops_db.ops.health import CheckResult, Status, run_checks
 from tests.conftest import Server
 from tests.ledger_helpers import stage, strategy

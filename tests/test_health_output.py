@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from ops_db.cluster import free_port
+from ops_db.ops.cluster import free_port
 from ops_db.ops.health import CheckResult, Figure, HealthReport, Status, Threshold, as_openmetrics, as_text, number
 from tests.ops_helpers import clean_env, ops_db
 

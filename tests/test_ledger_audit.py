@@ -15,8 +15,9 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from ops_db import orders
 from ops_db.core.errors import ValidationError
+from ops_db.ledger import orders
+from ops_db.model import ledger as model
 from tests.ledger_helpers import order_in, strategy
 
 FORGE = ("SELECT set_config('ops_db.actor', 'mallory', true), "
@@ -30,7 +31,7 @@ def _login(conn: psycopg.Connection[Any]) -> str:
     return str(row[0])
 
 
-def _last_event(conn: psycopg.Connection[Any], order_id: int) -> orders.OrderEvent:
+def _last_event(conn: psycopg.Connection[Any], order_id: int) -> model.OrderEvent:
     return orders.order_events(conn, order_id)[-1]
 
 

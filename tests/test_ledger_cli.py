@@ -9,8 +9,8 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from ops_db import orders
 from ops_db.cli import main
+from ops_db.ledger import orders
 from tests.ledger_helpers import order_in, stage, strategy, trade
 
 
@@ -34,10 +34,11 @@ def test_kill_switch_commands(fresh_db: str, capsys: pytest.CaptureFixture[str])
 def test_expire_orders_and_positions(fresh_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     with psycopg.connect(fresh_db) as conn:
         s = strategy(conn)
-        due = order_in(conn, s.id, "approved", expires_at=datetime.now(UTC) + timedelta(milliseconds=1))
+        # Each call commits on its own, so the order is staged in a transaction after this line: a
+        # margin it still expires after, then a wait past it.
+        due = order_in(conn, s.id, "approved", expires_at=datetime.now(UTC) + timedelta(milliseconds=200))
         trade(conn, s.id, "buy", Decimal(10), Decimal(10))
-        conn.commit()
-        conn.execute("SELECT pg_sleep(0.01)")
+        conn.execute("SELECT pg_sleep(0.25)")
     assert main(["expire-orders", "--json", "--url", fresh_db]) == 0
     out = capsys.readouterr().out
     assert json.loads(out[out.index("["):]) == [{"id": due.id, "client_order_id": due.client_order_id,
@@ -53,10 +54,12 @@ def test_kill_switch_on_is_bounded_behind_an_open_transaction(
 ) -> None:
     """A client that staged an order and keeps its transaction open cannot make a halt hang."""
     with psycopg.connect(fresh_db) as setup:
-        s = strategy(setup)
-        setup.commit()
+        s = strategy(setup)  # committed by the call itself
     with psycopg.connect(fresh_db, application_name="stuck-app") as stuck:
-        stage(stuck, s.id)  # holds the kill switch state FOR SHARE until it ends
+        # The client's own transaction (a call on an idle connection would commit on its own):
+        # the order is staged in a savepoint of it, which holds the kill switch state FOR SHARE.
+        stuck.execute("SELECT 1")
+        stage(stuck, s.id)
         pid = stuck.info.backend_pid
         started = datetime.now(UTC)
         assert main(["kill-switch", "on", "--reason", "halt", "--actor", "ops", "--url", fresh_db]) == 7

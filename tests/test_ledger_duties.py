@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from ops_db import orders, risk
 from ops_db.core.errors import DuplicateOrder, PermissionDenied, SelfApproval
+from ops_db.ledger import orders, strategies
 from tests.ledger_helpers import count, order_in, stage, strategy, unique
 
 STRATEGY_WRITES = [
@@ -37,19 +37,19 @@ def test_only_the_risk_role_changes_strategies(db: psycopg.Connection[Any], role
 
 def test_the_risk_role_creates_and_changes_limits_and_the_app_reads_them(db: psycopg.Connection[Any]) -> None:
     db.execute("SET LOCAL ROLE ops_risk")
-    s = risk.create_strategy(db, unique("risk"), max_order_quantity=Decimal(10), requires_approval=True)
+    s = strategies.create_strategy(db, unique("risk"), max_order_quantity=Decimal(10), requires_approval=True)
     db.execute("UPDATE trading.strategies SET max_order_quantity = 20, requires_approval = false WHERE id = %s",
                (s.id,))
-    risk.set_strategy_active(db, s.id, False)
+    strategies.set_strategy_active(db, s.id, False)
     with pytest.raises(errors.InsufficientPrivilege), db.transaction():
         db.execute("INSERT INTO trading.staged_orders (client_order_id, strategy_id, symbol, side, order_type,"
                    " quantity, created_by) VALUES ('x1', %s, 'A', 'buy', 'market', 1, 'r')", (s.id,))
     db.execute("SET LOCAL ROLE ops_app")
-    assert risk.get_strategy(db, s.id).max_order_quantity == 20
+    assert strategies.get_strategy(db, s.id).max_order_quantity == 20
     with pytest.raises(PermissionDenied):
-        risk.set_strategy_active(db, s.id, True)
+        strategies.set_strategy_active(db, s.id, True)
     with pytest.raises(PermissionDenied):
-        risk.create_strategy(db, unique("app"))
+        strategies.create_strategy(db, unique("app"))
     db.execute("RESET ROLE")
 
 

@@ -18,8 +18,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from ops_db import orders, positions
 from ops_db.core.errors import OpsDbError
+from ops_db.ledger import orders, positions
 from tests.ledger_helpers import order_in, strategy
 
 RUNS = 20

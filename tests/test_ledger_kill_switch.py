@@ -18,8 +18,8 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from ops_db import orders, risk
 from ops_db.core.errors import KillSwitchActive, OpsDbError
+from ops_db.ledger import kill_switch, orders
 from tests.ledger_helpers import order_in, stage, strategy, unique
 
 RUNS = 20
@@ -60,8 +60,8 @@ def test_a_2099_dated_off_row_cannot_disable_the_switch(db: psycopg.Connection[A
     with pytest.raises(errors.CheckViolation), db.transaction():
         db.execute(forged)
     db.execute(forged.replace("'2099-01-01'", "clock_timestamp() + interval '4 minutes'"))
-    on = risk.activate_kill_switch(db, "broker outage", "alice")
-    assert on.active and risk.kill_switch_state(db).active
+    on = kill_switch.activate_kill_switch(db, "broker outage", "alice")
+    assert on.active and kill_switch.kill_switch_state(db).active
     row = db.execute("SELECT trading.kill_switch_active()").fetchone()
     assert row == (True,)
     s = strategy(db)
@@ -76,13 +76,13 @@ def test_a_2099_dated_off_row_cannot_disable_the_switch(db: psycopg.Connection[A
 def test_the_app_switches_only_through_the_function(db: psycopg.Connection[Any]) -> None:
     with db.transaction(force_rollback=True):
         db.execute("SET LOCAL ROLE ops_app")
-        state = risk.activate_kill_switch(db, "desk halt", "alice")
+        state = kill_switch.activate_kill_switch(db, "desk halt", "alice")
         assert state.active
         # changed_at is the database's clock, not the client's
         row = db.execute("SELECT changed_at <= clock_timestamp() FROM trading.kill_switch_state").fetchone()
         assert row == (True,)
     with pytest.raises(OpsDbError, match="actor"):
-        risk.activate_kill_switch(db, "x", "bad actor!")
+        kill_switch.activate_kill_switch(db, "x", "bad actor!")
 
 
 def test_a_submission_holding_its_share_lock_makes_the_halt_wait(fresh_db: str) -> None:
@@ -93,7 +93,9 @@ def test_a_submission_holding_its_share_lock_makes_the_halt_wait(fresh_db: str) 
         a.execute("BEGIN")
         submitted = orders.submit_order(a, approved.id, unique("B"))
         done: list[str] = []
-        t = threading.Thread(target=lambda: done.append(risk.activate_kill_switch(h, "halt", "risk").reason or ""))
+        t = threading.Thread(
+            target=lambda: done.append(kill_switch.activate_kill_switch(h, "halt", "risk").reason or "")
+        )
         t.start()
         _wait_until_blocked(observer, h.info.backend_pid)
         assert done == []  # the halt waits for the submission in flight
@@ -119,7 +121,7 @@ def test_after_the_halt_commits_a_transaction_started_before_is_refused(
         order = order_in(a, s.id, target) if target else None
         a.execute(f"BEGIN ISOLATION LEVEL {isolation}")  # type: ignore[arg-type]  # fixed values
         a.execute("SELECT count(*) FROM trading.staged_orders")  # the snapshot predates the halt
-        risk.activate_kill_switch(h, "halt", "risk")
+        kill_switch.activate_kill_switch(h, "halt", "risk")
         with pytest.raises(OpsDbError) as refused:
             if action == "stage":
                 stage(a, s.id)
@@ -151,15 +153,16 @@ def test_no_submission_commits_after_a_halt(fresh_db: str) -> None:
         rng = random.Random(12)
         committed_total = refused_total = 0
         for run in range(RUNS):
-            risk.deactivate_kill_switch(halter, f"run {run}", "risk")
+            kill_switch.deactivate_kill_switch(halter, f"run {run}", "risk")
             barrier = threading.Barrier(SUBMITTERS + 1)
             committed: list[int] = []
             refused: list[str] = []
             snapshot: list[str] = []
 
-            def submit(conn: psycopg.Connection[Any], delay: float, barrier: threading.Barrier,
+            def submit(conn: psycopg.Connection[Any], start: float, delay: float, barrier: threading.Barrier,
                        committed: list[int], refused: list[str]) -> None:
                 barrier.wait()
+                time.sleep(start)  # some submitters start before the halt lands, some after
                 try:
                     conn.execute("BEGIN")
                     order = stage(conn, s.id, quantity=Decimal(1))
@@ -178,13 +181,14 @@ def test_no_submission_commits_after_a_halt(fresh_db: str) -> None:
                 barrier.wait()
                 time.sleep(delay)  # land the halt amid the submissions
                 halter.execute("BEGIN")
-                risk.activate_kill_switch(halter, "halt", "risk")
+                kill_switch.activate_kill_switch(halter, "halt", "risk")
                 row = halter.execute("SELECT pg_current_snapshot()::text").fetchone()
                 halter.execute("COMMIT")
                 assert row is not None
                 snapshot.append(row[0])
 
-            threads = [threading.Thread(target=submit, args=(c, rng.random() / 50, barrier, committed, refused))
+            threads = [threading.Thread(target=submit,
+                                        args=(c, rng.random() / 25, rng.random() / 50, barrier, committed, refused))
                        for c in subs]
             threads.append(threading.Thread(target=halt, args=(barrier, snapshot, 0.005 + rng.random() / 50)))
             for t in threads:

@@ -8,12 +8,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 
-from ops_db import market, rollups
+from ops_db import market
 from ops_db.core.queries import q
 from ops_db.core.rows import named_tuple_row
 from ops_db.market import PriceTick
+from ops_db.ops import rollups
 from tests.conftest import Server
 from tests.market_fixtures import (
     WIDTHS,
@@ -140,8 +140,7 @@ def test_bar_queries_use_the_aggregates(fresh_db: str, server: Server) -> None:
             # The key covers every bar column: once vacuumed, no heap visit and no sort.
             conn.execute("VACUUM (ANALYZE) trading.stock_prices_5m")
             conn.execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
-            bars_sql = sql.SQL(q("bars")).format(table=sql.Identifier("trading", "stock_prices_5m")).as_string(conn)
-            got = plan(conn, bars_sql, {"symbol": "EEE", "start": start, "end": start + timedelta(hours=1)})
+            got = plan(conn, q("bars_5m"), {"symbol": "EEE", "start": start, "end": start + timedelta(hours=1)})
             assert "'Node Type': 'Index Only Scan'" in got and "'Index Name': 'stock_prices_5m_pkey'" in got, got
             assert "'Node Type': 'Sort'" not in got, got
 

@@ -11,8 +11,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from ops_db import market, rollups
+from ops_db import market
 from ops_db.market import MarketEvent, PriceTick
+from ops_db.ops import rollups
 from tests.conftest import Server
 from tests.market_fixtures import WIDTHS, db_bars, reference_bars
 

@@ -11,7 +11,7 @@ import pytest
 
 from ops_db.cli import main
 from ops_db.demo.market import black_scholes, generate
-from ops_db.migrations import Runner
+from ops_db.ops.migrations import Runner
 
 
 def test_generation_is_deterministic_and_options_consistent() -> None:

@@ -12,8 +12,9 @@ import psycopg
 import pytest
 from psycopg import errors as pg
 
-from ops_db import events, market, rollups, signals
+from ops_db import events, market, signals
 from ops_db.market import OptionQuote, PriceTick
+from ops_db.ops import rollups
 from ops_db.ops.maintain import maintain
 from tests.conftest import Server
 from tests.market_fixtures import WIDTHS, bring_rollups_up_to_date, db_bars, make_ticks, reference_bars

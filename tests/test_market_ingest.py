@@ -102,7 +102,7 @@ def test_options_and_events_ingest(db: psycopg.Connection[Any]) -> None:
     with pytest.raises(ValidationError, match=r"row 2 refused.*bid 2 is above ask"):
         market.ingest_options(db, [quote(timestamp=T0 + timedelta(hours=1)),
                                    quote(bid_price=Decimal("2"), ask_price=Decimal("1"))])
-    with pytest.raises(ValidationError, match=r"row 1 refused.*not CALL or PUT"):
+    with pytest.raises(ValidationError, match=r"row 1 refused.*option_type must be one of 'CALL', 'PUT'"):
         market.ingest_options(db, [quote(option_type="SWAP")])
     with pytest.raises(ValidationError, match=r"row 1 refused.*does not match"):
         market.ingest_options(db, [quote(strike_price=Decimal("155"))])

@@ -12,7 +12,8 @@ import pytest
 import typer
 
 from ops_db.cli import app
-from ops_db.migrations import FOUNDATION, Runner
+from ops_db.core.errors import ExitCode
+from ops_db.ops.migrations import FOUNDATION, Runner
 from tests.test_cli import ops_db
 
 SHARED_ENVVARS = {"OPS_DB_URL"}  # the connection: every command talks to the same database
@@ -71,7 +72,7 @@ def test_version() -> None:
 
 def test_bool_flag_refuses_a_value(empty_db: str) -> None:
     result = ops_db("status", "--json", "true", "--url", empty_db)
-    assert result.returncode == 2
+    assert result.returncode == ExitCode.USAGE
 
 
 def test_migrate_variable_does_not_steer_rollback(fresh_db: str) -> None:
@@ -92,7 +93,7 @@ def _applied(conninfo: str) -> list[str]:
 def test_rollback_refuses_more_steps_than_applied(fresh_db: str) -> None:
     before = _applied(fresh_db)
     result = ops_db("rollback", "--steps", str(len(before) + 5), "--url", fresh_db)
-    assert result.returncode == 2
+    assert result.returncode == ExitCode.ROLLBACK_REFUSED
     assert result.stderr.strip() == (
         f"ops-db: refusing to roll back {len(before) + 5} migration(s): only {len(before)} applied, nothing undone"
     )
@@ -103,7 +104,7 @@ def test_rollback_keeps_the_foundation_without_all(fresh_db: str) -> None:
     before = _applied(fresh_db)
     for args in (["--steps", str(len(before))], ["--to", FOUNDATION[0]], ["--steps", str(len(before)), "--dry-run"]):
         result = ops_db("rollback", *args, "--url", fresh_db)
-        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert result.returncode == ExitCode.ROLLBACK_REFUSED, (args, result.stdout, result.stderr)
         assert "without --all" in result.stderr
         assert _applied(fresh_db) == before
     # Down to the foundation is allowed: it stays.
@@ -158,7 +159,7 @@ def test_reapplying_one_file_keeps_what_later_files_add(fresh_db: str) -> None:
 @pytest.mark.parametrize("command", ["migrate", "status", "verify", "rollback"])
 def test_connection_failure_gives_the_reason(command: str) -> None:
     result = ops_db(command, "--url", "host=127.0.0.1 port=1 dbname=nowhere user=nobody connect_timeout=3")
-    assert result.returncode == 3
+    assert result.returncode == ExitCode.DATABASE_UNAVAILABLE
     line = result.stderr.strip()
     assert len(line.splitlines()) == 1
     assert re.fullmatch(r"ops-db: cannot connect to .*dbname=nowhere.*: \S.*", line), line

@@ -20,8 +20,8 @@ import psycopg
 import pytest
 
 from ops_db.core.paths import migrations_dir
-from ops_db.migration_locks import MigrationBlocked
-from ops_db.migrations import Runner
+from ops_db.ops.migration_locks import MigrationBlocked
+from ops_db.ops.migrations import Runner
 from tests import ledger_helpers
 
 LOCK_WAIT = 0.5  # seconds, the runner's lock_timeout in these tests
@@ -176,7 +176,7 @@ def test_rollback_waits_politely_too(fresh_db: str, tmp_path: Path) -> None:
 
 
 def test_blocker_text_never_repeats_a_password() -> None:
-    from ops_db.migration_locks import Blocker
+    from ops_db.ops.migration_locks import LockBlocker
 
-    shown = Blocker(7, "admin", "psql", "active", 3.0, "ALTER ROLE x PASSWORD 'hunter2'", None).describe()
+    shown = LockBlocker(7, "admin", "psql", "active", 3.0, "ALTER ROLE x PASSWORD 'hunter2'", None).describe()
     assert "hunter2" not in shown and "pid 7 admin (psql)" in shown

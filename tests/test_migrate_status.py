@@ -10,7 +10,7 @@ import psycopg
 from yoyo import get_backend, read_migrations
 
 from ops_db.core.paths import migrations_dir, sql_dir
-from ops_db.migrations import Runner
+from ops_db.ops.migrations import Runner
 from tests.test_cli import ops_db
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from ops_db.core.errors import MigrationError, MigrationLockTimeout
 from ops_db.core.paths import migrations_dir
-from ops_db.migrations import RollbackRefused, Runner
+from ops_db.ops.migrations import RollbackRefused, Runner
 from tests.schema_snapshot import diff, snapshot
 
 
@@ -165,7 +165,7 @@ def test_concurrent_migrate_one_applies_other_waits(empty_db: str, tmp_path: Pat
 
 def test_lock_wait_is_bounded(empty_db: str) -> None:
     with psycopg.connect(empty_db, autocommit=True) as holder:
-        from ops_db.migrations import LOCK_KEY
+        from ops_db.ops.migrations import LOCK_KEY
 
         holder.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         with pytest.raises(MigrationLockTimeout, match="holds the lock"):
@@ -213,7 +213,7 @@ def test_killed_run_leaves_no_lock_and_no_trace(empty_db: str, tmp_path: Path) -
     )
     (directory / "9004_long.rollback.sql").write_text("DROP TABLE trading.long_probe;\n")
     script = (
-        "import pathlib; from ops_db.migrations import Runner; "
+        "import pathlib; from ops_db.ops.migrations import Runner; "
         f"Runner({empty_db!r}, directory=pathlib.Path({str(directory)!r})).migrate()"
     )
     proc = subprocess.Popen([sys.executable, "-c", script])

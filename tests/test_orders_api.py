@@ -1,4 +1,4 @@
-"""ops_db.orders: staging, idempotency, bad inputs, lookups, pagination, live updates, concurrency."""
+"""ops_db.ledger.orders: staging, idempotency, bad inputs, lookups, pagination, live updates, concurrency."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from ops_db import orders
 from ops_db.core.errors import DuplicateOrder, InvalidTransition, OpsDbError, OrderNotFound, Overfill, ValidationError
+from ops_db.ledger import orders
+from ops_db.model import ledger as model
 from tests.ledger_helpers import count, order_in, stage, strategy
 
 
@@ -19,7 +20,7 @@ def test_stage_returns_a_typed_order(db: psycopg.Connection[Any]) -> None:
     s = strategy(db)
     order = stage(db, s.id, symbol="MSFT", quantity=Decimal("12.5"), limit_price=Decimal("401.25"),
                   tags=["swing", "earnings"], metadata={"note": "x"})
-    assert isinstance(order, orders.Order)
+    assert isinstance(order, model.Order)
     assert (order.status, order.symbol, order.quantity, order.limit_price) == (
         "staged", "MSFT", Decimal("12.5"), Decimal("401.25"))
     assert order.tags == ["swing", "earnings"] and order.metadata == {"note": "x"}
@@ -106,9 +107,10 @@ BAD_INPUTS = [
     ({"limit_price": Decimal("NaN")}, "prices must each be a positive number"),
     ({"limit_price": Decimal("1e12")}, "prices must each be a positive number"),
     ({"limit_price": Decimal(-1)}, "prices must each be a positive number"),
-    ({"side": "hold"}, "side must be 'buy' or 'sell'"),
-    ({"side": "BUY"}, "side must be 'buy' or 'sell'"),
-    ({"order_type": "iceberg", "limit_price": None}, "order type must be"),
+    # The vocabularies are Literal types: @api refuses them before anything is sent.
+    ({"side": "hold"}, "side must be one of 'buy', 'sell'"),
+    ({"side": "BUY"}, "side must be one of 'buy', 'sell'"),
+    ({"order_type": "iceberg", "limit_price": None}, "order_type must be one of 'market', 'limit'"),
     ({"order_type": "limit", "limit_price": None}, "limit and stop-limit orders need a limit price"),
     ({"order_type": "market", "limit_price": Decimal(10)}, "market and stop orders must not have one"),
     ({"order_type": "stop", "limit_price": None}, "stop and stop-limit orders need a stop price"),
@@ -119,7 +121,7 @@ BAD_INPUTS = [
     ({"created_by": "bob; DROP ROLE ops_app"}, "the user staging an order must be"),
     ({"risk_score": Decimal(101)}, "risk score must be between 0 and 100"),
     ({"risk_score": Decimal("NaN")}, "risk score must be between 0 and 100"),
-    ({"time_in_force": "forever"}, "time in force must be"),
+    ({"time_in_force": "forever"}, "time_in_force must be one of 'day', 'gtc'"),
     ({"expires_at": datetime(2000, 1, 1, tzinfo=UTC)}, "must expire after it is staged"),
     ({"strategy_id": 987654321}, "no strategy with that id"),
 ]
@@ -179,7 +181,7 @@ def test_overfill_refused_and_nothing_written(db: psycopg.Connection[Any]) -> No
     assert (count(db, "executions"), count(db, "positions"), count(db, "order_events")) == before
     after = orders.get_order(db, order.id)
     assert (after.status, after.filled_quantity) == ("partially_filled", 60)
-    from ops_db.positions import position_by_symbol
+    from ops_db.ledger.positions import position_by_symbol
 
     position = position_by_symbol(db, "AAPL")
     assert position is not None and position.quantity == 60
@@ -259,8 +261,7 @@ def test_order_updates_delivered_by_notify(fresh_db: str) -> None:
         order = stage(writer, s.id)
         orders.screen_order(writer, order.id)
         orders.submit_order(writer, order.id, "B-N1")
-        orders.record_fill(writer, order.id, Decimal(100), Decimal(10))
-        writer.commit()
+        orders.record_fill(writer, order.id, Decimal(100), Decimal(10))  # each call committed on its own
         received = list(updates)
     assert [(u.order_id, u.event.event_type, u.event.from_status, u.event.to_status) for u in received] == [
         (order.id, "created", None, "staged"),

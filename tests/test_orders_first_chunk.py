@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import psycopg
 
-from ops_db import orders
+from ops_db.ledger import orders
 from tests import ledger_helpers as h
 
 

@@ -11,14 +11,15 @@ import psycopg
 import pytest
 from psycopg import errors as pg
 
-from ops_db import orders, risk
 from ops_db.core.errors import InvalidTransition, KillSwitchActive, ValidationError
+from ops_db.ledger import kill_switch, orders, strategies
+from ops_db.model import ledger as model
 from tests.ledger_helpers import LEGAL, STATUSES, count, order_in, stage, strategy, unique
 
 ILLEGAL = sorted((a, b) for a in STATUSES for b in STATUSES if a != b and (a, b) not in LEGAL)
 
 
-def raw_move(conn: psycopg.Connection[Any], order: orders.Order, to_status: str) -> None:
+def raw_move(conn: psycopg.Connection[Any], order: model.Order, to_status: str) -> None:
     """Move an order as the application role would with plain SQL (fills by inserting executions)."""
     # A failure rolls the savepoint back, and with it the role change.
     with conn.transaction():
@@ -78,7 +79,8 @@ def test_illegal_transition_reads_as_a_sentence(db: psycopg.Connection[Any]) -> 
 
 def test_status_only_moves_to_filled_by_fills(db: psycopg.Connection[Any]) -> None:
     order = order_in(db, strategy(db).id, "submitted")
-    with pytest.raises(InvalidTransition, match="only by recording fills"):
+    # _transition is private (no @api): the savepoint the public functions get is the test's own here.
+    with pytest.raises(InvalidTransition, match="only by recording fills"), db.transaction():
         orders._transition(db, order.id, "filled", "mallory")
     db.execute("SET ROLE ops_app")
     with pytest.raises(psycopg.DatabaseError, match="changes only by recording a fill"), db.transaction():
@@ -229,8 +231,8 @@ def test_kill_switch_blocks_new_risk_but_not_its_removal(db: psycopg.Connection[
     approved = order_in(db, s.id, "approved")
     working = order_in(db, s.id, "submitted")
     staged = order_in(db, s.id, "staged")
-    risk.activate_kill_switch(db, "runaway losses", "risk-desk")
-    assert risk.kill_switch_state(db).active
+    kill_switch.activate_kill_switch(db, "runaway losses", "risk-desk")
+    assert kill_switch.kill_switch_state(db).active
     with pytest.raises(KillSwitchActive, match="halted by the kill switch"):
         stage(db, s.id)
     with pytest.raises(KillSwitchActive):
@@ -241,14 +243,14 @@ def test_kill_switch_blocks_new_risk_but_not_its_removal(db: psycopg.Connection[
     orders.record_fill(db, working.id, Decimal(10), Decimal(10))
     assert orders.cancel_order(db, working.id, "risk-desk").status == "cancelled"
     assert orders.cancel_order(db, approved.id, "risk-desk").status == "cancelled"
-    risk.deactivate_kill_switch(db, "reviewed", "risk-desk")
-    assert not risk.kill_switch_state(db).active
+    kill_switch.deactivate_kill_switch(db, "reviewed", "risk-desk")
+    assert not kill_switch.kill_switch_state(db).active
     assert orders.screen_order(db, staged.id).status == "approved"
 
 
 def test_inactive_strategy_cannot_stage(db: psycopg.Connection[Any]) -> None:
     s = strategy(db)
-    risk.set_strategy_active(db, s.id, False)
+    strategies.set_strategy_active(db, s.id, False)
     from ops_db.core.errors import ValidationError
 
     with pytest.raises(ValidationError, match="not active"):

@@ -2,7 +2,7 @@
 
 A three-node Patroni cluster on 127.0.0.1 (one etcd, strict synchronous mode; ops_db.ops.ha,
 deploy/patroni.yml.tmpl), migrated with `ops-db migrate --url <multi-host URL>`. Writer threads
-stage orders through ops_db.orders.stage_order on a psycopg_pool pool opened on the multi-host URL
+stage orders through ops_db.ledger.orders.stage_order on a psycopg_pool pool opened on the multi-host URL
 (target_session_attrs=read-write). Once the sync standby is in place the test kills the leader and
 shows:
 
@@ -32,7 +32,7 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from ops_db import orders, risk
+from ops_db.ledger import orders, strategies
 from ops_db.ops.ha import HACluster
 from ops_db.ops.nodes import node_role_of
 from tests.ha_helpers import assert_nothing_left, cli, eventually, need, scratch_home
@@ -116,7 +116,8 @@ def test_kill_the_leader_while_writing_orders(ha_cluster: tuple[HACluster, float
     old_leader = cluster.node(healthy["leader"])
 
     with psycopg.connect(url) as conn:
-        strategy_id = risk.create_strategy(conn, f"ha-{uuid.uuid4().hex[:8]}", max_order_quantity=Decimal(1000)).id
+        name = f"ha-{uuid.uuid4().hex[:8]}"
+        strategy_id = strategies.create_strategy(conn, name, max_order_quantity=Decimal(1000)).id
         conn.commit()
 
     prefix = f"ha-{uuid.uuid4().hex[:8]}"

@@ -25,8 +25,9 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from ops_db import market, orders, risk
-from ops_db.cluster import LocalCluster, free_port
+from ops_db import market
+from ops_db.ledger import orders, strategies
+from ops_db.ops.cluster import LocalCluster, free_port
 from ops_db.ops.health.model import Status
 from ops_db.ops.nodes import run_as_server
 from ops_db.ops.pitr import Layout, backup_health
@@ -106,7 +107,7 @@ def test_restore_to_a_time_brings_back_exactly_what_was_before_it(setup: Setup) 
     tag = uuid.uuid4().hex[:8]
     market_start = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
     with psycopg.connect(setup.primary.conninfo()) as conn:
-        strategy_id = risk.create_strategy(conn, f"pitr-{tag}", max_order_quantity=Decimal(1000)).id
+        strategy_id = strategies.create_strategy(conn, f"pitr-{tag}", max_order_quantity=Decimal(1000)).id
         conn.commit()
         before = _orders(conn, strategy_id, f"{tag}-a", 20)
         ticks_before = _ticks(conn, market_start, 50)
@@ -181,7 +182,7 @@ def test_verify_reads_what_pgbackrest_says(setup: Setup) -> None:
         f.seek(20)
         f.write(b"garbage")
     bad = setup.pitr("verify")
-    assert bad.returncode == 12, bad.stdout + bad.stderr
+    assert bad.returncode == 20, bad.stdout + bad.stderr  # ExitCode.CHECKSUM_MISMATCH
     assert "checksum" in bad.stderr
 
 
@@ -201,6 +202,8 @@ def test_the_check_reports_a_missing_stanza_and_failing_archiving(setup: Setup) 
     assert "archiving failing" in health.result.summary
     usage = setup.pitr("restore", "yesterday", str(setup.base / "x"))
     assert usage.returncode == 2
+    taken = setup.pitr("restore", "2026-01-02 03:04:05+00", str(setup.primary.home))  # not empty
+    assert taken.returncode == 21, taken.stderr
     locked_env = dict(os.environ, PGBACKREST_CONFIG=str(setup.layout.config))
     lock = setup.layout.config.parent / ".pitr-ops-db.lock"
     with subprocess.Popen(["flock", str(lock), "sleep", "20"], env=locked_env) as holder:

@@ -13,9 +13,9 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from ops_db import risk
 from ops_db.core import db
 from ops_db.core.errors import DatabaseUnavailable
+from ops_db.ledger import strategies
 from tests.conftest import Server
 from tests.ops_helpers import password_url
 
@@ -58,16 +58,16 @@ def test_terminated_backends_cost_a_reconnect_not_a_failed_call(
 ) -> None:
     dbname = psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]
     with db.connection(pool) as conn:
-        risk.create_strategy(conn, "pool-check")
+        strategies.create_strategy(conn, "pool-check")
     terminated = 0
     for run in range(RUNS):
         with db.connection(pool) as conn:
-            assert [s.name for s in risk.list_strategies(conn)] == ["pool-check"], f"run {run}"
+            assert [s.name for s in strategies.list_strategies(conn)] == ["pool-check"], f"run {run}"
         pool.wait(timeout=5)  # every pooled connection is open again before the next cut
         terminated += _terminate_pool_backends(server.admin, str(dbname))
         for _ in range(3):  # as many calls as the pool has connections, each on a dead one
             with db.connection(pool) as conn:
-                assert risk.strategy_by_name(conn, "pool-check") is not None, f"run {run}"
+                assert strategies.strategy_by_name(conn, "pool-check") is not None, f"run {run}"
     assert terminated >= RUNS * 3
 
 
@@ -119,11 +119,11 @@ def test_a_server_that_is_gone_is_database_unavailable(server: Server, fresh_db:
         pool = db.create_pool(through_proxy, timeout=2)
         try:
             with db.connection(pool) as conn:
-                assert risk.list_strategies(conn) == []
+                assert strategies.list_strategies(conn) == []
             proxy.stop()
             for _ in range(3):
                 with pytest.raises(DatabaseUnavailable) as info, db.connection(pool) as conn:
-                    risk.list_strategies(conn)
+                    strategies.list_strategies(conn)
                 assert "pool-secret" not in str(info.value)
         finally:
             pool.close(timeout=1)

@@ -9,8 +9,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from ops_db import orders, positions, risk
 from ops_db.core.errors import NotFound, ValidationError
+from ops_db.ledger import orders, positions
 from tests.ledger_helpers import order_in, strategy, trade
 
 D = Decimal
@@ -66,7 +66,7 @@ def test_adds_reductions_flip_and_close(db: psycopg.Connection[Any]) -> None:
     assert [(p.realized_pnl, p.close_reason) for p in closed] == [(60, "flat"), (-120, "flipped")] or [
         (p.realized_pnl, p.close_reason) for p in closed] == [(-120, "flipped"), (60, "flat")]
     # Today's P&L: 60 - 180 + 60 of realized P&L, no costs.
-    pnl = risk.today_pnl(db)
+    pnl = positions.today_pnl(db)
     assert (pnl.realized_pnl, pnl.costs, pnl.net_realized_pnl, pnl.fills) == (-60, 0, -60, 6)
 
 
@@ -100,7 +100,7 @@ def test_mark_to_market(db: psycopg.Connection[Any]) -> None:
         "SELECT symbol, direction, unrealized_pnl, unrealized_pnl_pct FROM trading.v_active_positions ORDER BY 1"
     ).fetchall()
     assert view == [("AAPL", "long", 250, D("25")), ("MSFT", "short", -150, D("-25"))]
-    assert risk.today_pnl(db).unrealized_pnl == 100
+    assert positions.today_pnl(db).unrealized_pnl == 100
     with pytest.raises(NotFound, match="no open position in NVDA"):
         positions.mark_to_market(db, "NVDA", D(1))
     with pytest.raises(ValidationError, match="mark price"):

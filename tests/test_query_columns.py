@@ -26,9 +26,11 @@ from ops_db.core.rows import fields_of
 
 # Queries whose SQL is a template filled by the caller (psycopg.sql): what to fill it with here.
 TEMPLATES: dict[str, dict[str, sql.Composable]] = {
-    "bars": {"table": sql.Identifier("trading", "stock_prices_1m")},
     "top_queries": {"schema": sql.Identifier("public")},  # where the test installs pg_stat_statements
 }
+
+# The staging tables COPY fills inside an ingest transaction (ON COMMIT DROP): created before describing.
+STAGING_TABLES = ("create_price_stage", "create_option_stage", "create_event_stage")
 
 # `*` as a whole select list item or RETURNING list item: SELECT *, SELECT DISTINCT ON (x) *, t.*, RETURNING *.
 _STAR = re.compile(
@@ -36,15 +38,6 @@ _STAR = re.compile(
     re.IGNORECASE,
 )
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
-
-# Class names that more than one module of ops_db defines: the module whose class the queries mean,
-# and why the other exists. ``-- row:`` names a class by its bare name (and rows.row_factory compares
-# __name__), so a clash lets the wrong type pass: rename one, then remove the entry here.
-KNOWN_DUPLICATES: dict[str, tuple[str, str]] = {
-    "Blocker": ("ops_db.ops.health.runner", "ops_db.migration_locks.Blocker is another (rows of inline SQL, "
-                "no named query)"),
-}
-
 
 def row_types() -> dict[str, list[type[Any]]]:
     """Every frozen dataclass and NamedTuple defined in the ops_db package, by class name."""
@@ -62,11 +55,8 @@ def row_types() -> dict[str, list[type[Any]]]:
 
 
 def row_type(types: dict[str, list[type[Any]]], name: str) -> type[Any]:
-    """The one class of that name (the known duplicates resolved by their module)."""
-    candidates = types[name]
-    if name in KNOWN_DUPLICATES:
-        candidates = [c for c in candidates if c.__module__ == KNOWN_DUPLICATES[name][0]]
-    (cls,) = candidates
+    """The one class of that name (row type names are unique: the test below says so)."""
+    (cls,) = types[name]
     return cls
 
 
@@ -95,11 +85,9 @@ def test_declared_row_types_exist_and_are_unique() -> None:
     wanted = {query.row for query in declared().values() if query.row is not None}
     missing = sorted(name for name in wanted if name not in types)
     ambiguous = {name: [f"{c.__module__}.{c.__qualname__}" for c in types[name]]
-                 for name in wanted if len(types.get(name, [])) > 1 and name not in KNOWN_DUPLICATES}
-    resolved = sorted(name for name in KNOWN_DUPLICATES if len(types.get(name, [])) < 2)
+                 for name in wanted if len(types.get(name, [])) > 1}
     assert not missing, f"-- row: names no dataclass or NamedTuple of ops_db: {missing}"
     assert not ambiguous, f"-- row: names more than one class (row types need unique names): {ambiguous}"
-    assert not resolved, f"no longer defined twice (remove them from KNOWN_DUPLICATES): {resolved}"
     for name in wanted:
         row_type(types, name)  # exactly one candidate each
     assert len(declared()) >= 90, "the row declarations were lost"
@@ -138,13 +126,16 @@ def test_every_declared_query_returns_its_row_type_fields_in_order(fresh_db: str
     mismatched: dict[str, str] = {}
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public")
-        for name, query in sorted(declared().items()):
-            assert query.row is not None
-            cls = row_type(types, query.row)
-            columns = _describe(conn, name, query)
-            fields = fields_of(cls)
-            if columns != fields:
-                mismatched[name] = f"{query.row} has {fields}, the query returns {columns}"
+        with conn.transaction():  # the ingest queries read transaction-local staging tables
+            for stage in STAGING_TABLES:
+                conn.execute(queries.q(stage))
+            for name, query in sorted(declared().items()):
+                assert query.row is not None
+                cls = row_type(types, query.row)
+                columns = _describe(conn, name, query)
+                fields = fields_of(cls)
+                if columns != fields:
+                    mismatched[name] = f"{query.row} has {fields}, the query returns {columns}"
     report = "\n".join(f"  {name}: {why}" for name, why in mismatched.items())
     assert not mismatched, f"{len(mismatched)} queries do not return their row type's fields:\n{report}"
 

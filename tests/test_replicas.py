@@ -16,8 +16,9 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from ops_db import market, orders, risk
-from ops_db.cluster import LocalCluster, free_port
+from ops_db import market
+from ops_db.ledger import orders, strategies
+from ops_db.ops.cluster import LocalCluster, free_port
 from ops_db.ops.nodes import node_role_of
 from ops_db.ops.replicas import ReplicaSet
 from tests.ha_helpers import assert_nothing_left, cli, eventually, scratch_home
@@ -56,7 +57,7 @@ def test_what_the_primary_commits_reaches_every_standby(replica_set: ReplicaSet)
     assert [s.name for s in standbys] == ["replica-1", "replica-2"]
     stamp = datetime.now(UTC).replace(microsecond=0)
     with psycopg.connect(replica_set.primary.conninfo()) as conn:
-        strategy = risk.create_strategy(conn, f"rep-{uuid.uuid4().hex[:8]}", max_order_quantity=Decimal(1000))
+        strategy = strategies.create_strategy(conn, f"rep-{uuid.uuid4().hex[:8]}", max_order_quantity=Decimal(1000))
         order = _stage(conn, strategy.id)
         ticks = [market.PriceTick("REPL", stamp + timedelta(seconds=i), Decimal(100 + i), 10) for i in range(5)]
         market.ingest_prices(conn, ticks)
@@ -77,7 +78,7 @@ def test_what_the_primary_commits_reaches_every_standby(replica_set: ReplicaSet)
 def test_a_standby_refuses_writes(replica_set: ReplicaSet) -> None:
     standby = replica_set.standbys()[0]
     with psycopg.connect(replica_set.primary.conninfo()) as conn:
-        strategy_id = risk.create_strategy(conn, f"ro-{uuid.uuid4().hex[:8]}").id
+        strategy_id = strategies.create_strategy(conn, f"ro-{uuid.uuid4().hex[:8]}").id
         conn.commit()
     with psycopg.connect(standby.conninfo(), autocommit=True) as conn:
         eventually(lambda: conn.execute("SELECT 1 FROM trading.strategies WHERE id = %s", (strategy_id,)).fetchone(),

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from ops_db.migrations import Runner
+from ops_db.ops.migrations import Runner
 from tests.conftest import Server
 from tests.ops_helpers import clean_env, fill, fingerprint, new_db_name, ops_db, script
 

@@ -9,8 +9,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from ops_db import events, market, rollups
+from ops_db import events, market
 from ops_db.market import PriceTick
+from ops_db.ops import rollups
 from tests.conftest import Server
 
 

@@ -21,5 +21,6 @@ def test_docs_schema_matches_migrations(fresh_db: str) -> None:
         )
         raise AssertionError(
             "docs/schema.md differs from what the migrations build; regenerate it with "
-            "`python -m tests.schema_doc <conninfo> > docs/schema.md` after checking the diff:\n" + delta
+            "`make docs` (or `python -m tests.schema_doc <conninfo> > docs/schema.md`) after checking the diff:\n"
+            + delta
         )

@@ -14,7 +14,7 @@ from ops_db.core.errors import ValidationError
 
 def test_routing_by_severity_and_reading_back(db: psycopg.Connection[Any]) -> None:
     since = datetime.now(UTC) - timedelta(minutes=1)
-    info = events.record_system_event(db, "info", "broker", "connected", "session up", details={"latency_ms": 3})
+    info = events.record_system_event(db, "INFO", "broker", "connected", "session up", details={"latency_ms": 3})
     crit = events.record_system_event(db, "CRITICAL", "risk", "kill_switch", "halted")
     assert info.severity == "INFO" and crit.severity == "CRITICAL" and crit.id != info.id
     assert db.execute("SELECT count(*) FROM ops_internal.system_events_critical WHERE id = %s",
@@ -31,8 +31,10 @@ def test_routing_by_severity_and_reading_back(db: psycopg.Connection[Any]) -> No
 
 
 def test_unknown_severity_refused(db: psycopg.Connection[Any]) -> None:
-    with pytest.raises(ValidationError, match="unknown severity"):
-        events.record_system_event(db, "LOUD", "x", "y", "z")
+    with pytest.raises(ValidationError, match="severity must be one of 'DEBUG', 'INFO'"):
+        events.record_system_event(db, "LOUD", "x", "y", "z")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="severity must be one of"):  # the vocabulary is upper case
+        events.record_system_event(db, "info", "x", "y", "z")  # type: ignore[arg-type]
 
 
 def test_application_may_insert_but_not_rewrite(db: psycopg.Connection[Any]) -> None:

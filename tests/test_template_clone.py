@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from ops_db.cluster import LocalCluster, available_editions, free_port
+from ops_db.ops.cluster import LocalCluster, available_editions, free_port
 from tests.conftest import ROOT, Server, _default_test_home
 
 ROUNDS = 20

@@ -8,7 +8,8 @@ by hand, on psycopg's AsyncConnection; its twin outside ``aio/`` (``ops_db/aio/l
 The transformation is unasyncd's (a libcst rewrite: ``async def`` -> ``def``, ``await`` dropped,
 ``async with``/``async for`` -> ``with``/``for``, AsyncIterator -> Iterator...), with the names
 below mapped to their sync twins and ``ops_db.aio.`` dropped from import paths; ruff then
-removes the imports the rewrite left unused and sorts the rest.
+removes the imports the rewrite left unused, sorts the rest and joins the nested ``with``
+statements the rewrite leaves (SIM117).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def generate(source: Path) -> str:
     transformed = TreeTransformer(extra_name_replacements=NAMES, transform_docstrings=False)(text)
     target = ROOT / "ops_db" / source.relative_to(SOURCE)
     fixed = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--fix-only", "--quiet", "--select", "F401,I001",
+        [sys.executable, "-m", "ruff", "check", "--fix-only", "--quiet", "--select", "F401,I001,SIM117",
          f"--stdin-filename={target}", "-"],
         input=transformed, capture_output=True, text=True, check=True, cwd=ROOT,
     ).stdout

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import psycopg
 import typer
 
-from ops_db.cli import db_cmds, demo_cmds, ha_cmds, ledger_cmds, migrate_cmds, ops_cmds  # noqa: F401  (register commands)
+from ops_db.cli import db_cmds, demo_cmds, ha_cmds, ledger_cmds, migrate_cmds, ops_cmds, report_cmds  # noqa: F401  (register commands)
 from ops_db.cli.app import app
+from ops_db.core import settings
 from ops_db.core.error_map import translate
-from ops_db.core.errors import OpsDbError
+from ops_db.core.errors import ConfigurationError, ExitCode, OpsDbError
 
 __all__ = ["app", "main"]
 
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="ops-db")
     except SystemExit as exc:
         code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else 1)
+        return code if isinstance(code, int) else (ExitCode.OK if code is None else ExitCode.FAILURE)
     except OpsDbError as exc:
         typer.echo(f"ops-db: {exc}", err=True)
         return exc.exit_code
@@ -32,15 +32,23 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         typer.echo("ops-db: interrupted", err=True)
-        return 130
+        return ExitCode.INTERRUPTED
     except Exception as exc:
-        if os.environ.get("OPS_DB_DEBUG"):
+        if _debug():
             raise
         typer.echo(
             f"ops-db: internal error: {type(exc).__name__}: {exc} (OPS_DB_DEBUG=1 shows the traceback)", err=True
         )
-        return 1
-    return 0
+        return ExitCode.FAILURE
+    return ExitCode.OK
+
+
+def _debug() -> bool:
+    """OPS_DB_DEBUG: show the traceback of an internal error (a value that is no boolean asks for it too)."""
+    try:
+        return settings.env_bool("OPS_DB_DEBUG")
+    except ConfigurationError:
+        return True
 
 
 def run() -> None:

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from ops_db.core.errors import ExitCode
+
 
 def sub_app(help: str) -> typer.Typer:
     """A command group rendered like the main app: plain help, where a flag shows no value type."""
@@ -41,7 +43,7 @@ def _version(value: bool) -> None:
         except metadata.PackageNotFoundError:
             version = "unknown (not installed)"
         typer.echo(f"ops-db {version}")
-        raise typer.Exit(0)
+        raise typer.Exit(ExitCode.OK)
 
 
 @app.callback()

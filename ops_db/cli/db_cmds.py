@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from ops_db.cli.app import console, db_app, flag, print_json
-from ops_db.cluster import LocalCluster
+from ops_db.core.errors import ExitCode
+from ops_db.ops.cluster import LocalCluster
 
 
 @db_app.command()
@@ -30,7 +31,7 @@ def down() -> None:
 def db_status(
     json_out: Annotated[bool, flag("--json", "OPS_DB_DB_STATUS_JSON", "Machine-readable output.")] = False,
 ) -> None:
-    """Whether the local cluster runs, its port and edition. Exit 1 when it is not running."""
+    """Whether the local cluster runs, its port and edition. Exit 9 when it is not running."""
     cluster = LocalCluster.from_env()
     running = cluster.is_initialized() and cluster.is_running()
     info = {
@@ -46,7 +47,7 @@ def db_status(
         state = "running" if running else ("stopped" if cluster.is_initialized() else "not created")
         console.print(f"{state}: port {cluster.port}, edition {cluster.license or '-'}, home {cluster.home}")
     if not running:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.NOT_RUNNING)
 
 
 @db_app.command()
@@ -55,7 +56,7 @@ def url() -> None:
     cluster = LocalCluster.from_env()
     if not cluster.is_running():
         typer.echo("local cluster is not running: ops-db db up", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.NOT_RUNNING)
     typer.echo(cluster.url())
 
 
@@ -67,6 +68,6 @@ def destroy(
     cluster = LocalCluster.from_env()
     if not yes:
         typer.echo(f"refusing to delete {cluster.home} without --yes", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.USAGE)
     cluster.destroy()
     console.print(f"deleted {cluster.home}")

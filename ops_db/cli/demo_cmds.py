@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time as clock
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -13,23 +12,18 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from ops_db import market, rollups
+from ops_db import market
+from ops_db.cli import ledger_cmds
 from ops_db.cli.app import UrlOption, app, conninfo, console, flag
 from ops_db.core import db
 from ops_db.core.error_map import map_errors
 from ops_db.core.errors import ValidationError
 from ops_db.core.queries import q
+from ops_db.demo import trading as trading_demo
 from ops_db.demo.market import DEFAULT_SYMBOLS, generate
+from ops_db.ops import rollups
+from ops_db.ops.system import server_facts
 from ops_db.signals import record_signals
-from ops_db.system import server_facts
-
-
-def _trading_demo() -> Any | None:
-    """The ledger engineer's ops_db.demo.trading, when it exists."""
-    try:
-        return importlib.import_module("ops_db.demo.trading")
-    except ImportError:
-        return None
 
 
 @app.command()
@@ -59,9 +53,7 @@ def demo(
             _load(conn, seed=seed, symbols=names, days=days, now=now, reset=reset)
             _refresh(conn, target, edition)
         _show(conn, names, now)
-        trading = _trading_demo()
-        if trading is not None:
-            trading.show(conn, console)
+        ledger_cmds.print_positions(conn, console)
         conn.rollback()
 
 
@@ -85,10 +77,7 @@ def _load(conn: psycopg.Connection[Any], *, seed: int, symbols: list[str], days:
                 task = bar.add_task(label, total=len(rows))
                 ingest(conn, rows, progress=lambda n, task=task: bar.advance(task, n))
         record_signals(conn, data.signals)
-        extra: dict[str, int] = {}
-        trading = _trading_demo()
-        if trading is not None:
-            extra = trading.load(conn, seed=seed, symbols=symbols, now=now)
+        extra = trading_demo.load(conn, seed=seed, symbols=symbols, now=now)
     counts = {"prices": len(data.ticks), "option quotes": len(data.quotes), "market events": len(data.events),
               "signals": len(data.signals), **extra}
     console.print(

@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 
 from ops_db.cli.app import app, console, flag, print_json, sub_app
+from ops_db.cli.ops_cmds import NagiosCommand
+from ops_db.core.errors import ExitCode
 
 replicas_app = sub_app("Local streaming replicas of the local cluster (pg_basebackup -R, hot standbys).")
 ha_app = sub_app("A local Patroni HA cluster on loopback: one etcd, three PostgreSQL + TimescaleDB nodes.")
@@ -55,7 +57,7 @@ def replicas_down(
 
 @replicas_app.command("status")
 def replicas_status(json_out: JsonFlag = False) -> None:
-    """Every node's role and replay lag. Exit 1 when a node is down or cannot be asked."""
+    """Every node's role and replay lag. Exit 9 (NOT_RUNNING) when a node is down or cannot be asked."""
     from ops_db.ops.replicas import ReplicaSet
 
     nodes = ReplicaSet.from_env().status()
@@ -74,7 +76,7 @@ def replicas_status(json_out: JsonFlag = False) -> None:
                          f"{node['lag_seconds']:.1f}s ({node['lag_bytes']} bytes)")
             console.print(f"{node['name']}: port {node['port']}: {state}")
     if any(not n["running"] or n["role"] is None for n in nodes):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.NOT_RUNNING)
 
 
 @replicas_app.command("url")
@@ -142,7 +144,9 @@ def ha_status(
     home: HomeOption = None,
     json_out: Annotated[bool, flag("--json", "OPS_DB_HA_STATUS_JSON", "Machine-readable output.")] = False,
 ) -> None:
-    """Patroni's view of every member (role, state, lag) and each node's own answer. Exit 1 without a leader."""
+    """Patroni's view of every member (role, state, lag) and each node's own answer.
+
+    Exit 9 (NOT_RUNNING) when there is no leader."""
     from ops_db.ops.ha import HACluster
 
     cluster = HACluster.load(_ha_home(home))
@@ -155,7 +159,7 @@ def ha_status(
             console.print(f"{m['name']}: port {m['port']}: {m.get('role') or '-'} ({m.get('state') or 'down'}), "
                           f"lag {m.get('lag', '-')}; node says: {own}")
     if not any(m.get("role") == "leader" for m in members):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.NOT_RUNNING)
 
 
 @ha_app.command("url")
@@ -200,7 +204,7 @@ def pitr_configure(
     """Write pgbackrest.conf from deploy/pgbackrest.conf.tmpl (lock, log and spool paths beside it)."""
     from psycopg.conninfo import make_conninfo
 
-    from ops_db.cluster import SUPERUSER, LocalCluster
+    from ops_db.ops.cluster import SUPERUSER, LocalCluster
     from ops_db.ops.pitr import Layout, enable_archiving, write_config
 
     local = LocalCluster.from_env()
@@ -218,7 +222,7 @@ def pitr_configure(
             console.print("archiving configured (reloaded)")
 
 
-@pitr_app.command("check")
+@pitr_app.command("check", cls=NagiosCommand)
 def pitr_check(
     config: Annotated[Path, typer.Option("--config", envvar="PGBACKREST_CONFIG", help="pgbackrest.conf to read.")],
     stanza: Annotated[str, typer.Option("--stanza", envvar="PITR_STANZA", help="The stanza.")] = "ops-db",

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.table import Table
 
 from ops_db.cli.app import UrlOption, app, conninfo, console, flag, print_json, sub_app
-from ops_db.core.errors import OpsDbError, RetryableConflict
+from ops_db.core.errors import KillSwitchBlocked, RetryableConflict
+
+if TYPE_CHECKING:
+    import psycopg
+    from rich.console import Console
 
 kill_app = sub_app("The kill switch: while on, the database refuses new orders, approvals and submissions.")
 app.add_typer(kill_app, name="kill-switch")
@@ -38,11 +43,11 @@ def _actor(actor: str | None) -> str:
 @kill_app.command("status")
 def kill_status(url: UrlOption = None, json_out: StatusJson = False) -> None:
     """Whether trading is halted. Exit 0 either way; --json for scripts."""
-    from ops_db import risk
     from ops_db.core import db
+    from ops_db.ledger import kill_switch
 
     with db.connect(conninfo(url)) as conn:
-        state = risk.kill_switch_state(conn)
+        state = kill_switch.kill_switch_state(conn)
     if json_out:
         print_json(dataclasses.asdict(state))
         return
@@ -64,12 +69,6 @@ TerminateBlockers = Annotated[
 ]
 
 
-class KillSwitchBlocked(OpsDbError):
-    """The halt waited its bound (10 s) behind open transactions that staged or submitted orders."""
-
-    exit_code = 7
-
-
 def _blocked(blockers: list[Any]) -> KillSwitchBlocked:
     named = "; ".join(
         f"pid {b.pid} ({b.login_role or '?'}"
@@ -87,24 +86,24 @@ def _blocked(blockers: list[Any]) -> KillSwitchBlocked:
 
 
 def _switch(url: str | None, active: bool, reason: str, actor: str, terminate: bool) -> Any:
-    from ops_db import risk
     from ops_db.core import db
+    from ops_db.ledger import kill_switch
 
-    change = risk.activate_kill_switch if active else risk.deactivate_kill_switch
+    change = kill_switch.activate_kill_switch if active else kill_switch.deactivate_kill_switch
     with db.connect(conninfo(url), autocommit=True) as conn:
         try:
             return change(conn, reason, actor)
         except RetryableConflict:
-            blockers = risk.kill_switch_blockers(conn)
+            blockers = kill_switch.kill_switch_blockers(conn)
             if not (terminate and blockers):
                 raise _blocked(blockers) from None
         for blocker in blockers:
-            risk.terminate_session(conn, blocker.pid)
+            kill_switch.terminate_session(conn, blocker.pid)
             console.print(f"ended pid {blocker.pid} ({blocker.login_role or '?'}): its transaction rolled back")
         try:
             return change(conn, reason, actor)
         except RetryableConflict:
-            raise _blocked(risk.kill_switch_blockers(conn)) from None
+            raise _blocked(kill_switch.kill_switch_blockers(conn)) from None
 
 
 @kill_app.command("on")
@@ -129,12 +128,11 @@ def kill_off(reason: OffReason, actor: OffActor = None, url: UrlOption = None) -
 @app.command("expire-orders")
 def expire_orders(actor: ExpireActor = None, url: UrlOption = None, json_out: ExpireJson = False) -> None:
     """Expire every open order whose expires_at has passed (cron-safe; run every minute)."""
-    from ops_db import orders
     from ops_db.core import db
+    from ops_db.ledger import orders
 
-    with db.connect(conninfo(url)) as conn:
+    with db.connect(conninfo(url)) as conn:  # the call is a transaction of its own, committed
         expired = orders.expire_due_orders(conn, actor=_actor(actor) if actor else "system")
-        conn.commit()
     if json_out:
         print_json([{"id": o.id, "client_order_id": o.client_order_id, "symbol": o.symbol} for o in expired])
         return
@@ -145,7 +143,50 @@ def expire_orders(actor: ExpireActor = None, url: UrlOption = None, json_out: Ex
 def show_positions(url: UrlOption = None) -> None:
     """Open positions and today's P&L."""
     from ops_db.core import db
-    from ops_db.demo.trading import show
 
-    with db.connect(conninfo(url)) as conn:
-        show(conn, console)
+    with db.connect(conninfo(url), autocommit=True) as conn:
+        print_positions(conn, console)
+
+
+def print_positions(conn: psycopg.Connection[Any], out: Console) -> None:
+    """Open positions, today's P&L and today's orders by status, as tables (ledger reads only)."""
+    from ops_db.ledger import orders, positions
+
+    held = Table(title="open positions")
+    for column in ("symbol", "side", "quantity", "avg cost", "mark", "market value", "unrealized P&L"):
+        held.add_column(column, justify="left" if column in ("symbol", "side") else "right")
+    for p in positions.open_positions(conn):
+        held.add_row(
+            p.symbol,
+            p.direction,
+            f"{p.quantity.normalize():f}",
+            f"{p.avg_cost:,.2f}",
+            f"{p.current_price:,.2f}" if p.current_price is not None else "-",
+            f"{p.market_value:,.2f}" if p.market_value is not None else "-",
+            f"{p.unrealized_pnl:,.2f}" if p.unrealized_pnl is not None else "-",
+        )
+    out.print(held)
+
+    pnl = positions.today_pnl(conn)
+    ratio = positions.order_to_trade_ratio(conn)
+    today = Table(title="today's P&L")
+    today.add_column("measure")
+    today.add_column("value", justify="right")
+    for label, value in (
+        ("realized P&L", pnl.realized_pnl),
+        ("commissions and fees", -pnl.costs),
+        ("net realized (get_today_pnl)", pnl.net_realized_pnl),
+        ("unrealized on open positions", pnl.unrealized_pnl),
+        ("total", pnl.total),
+    ):
+        today.add_row(label, f"{value:,.2f}")
+    today.add_row("fills today", str(pnl.fills))
+    today.add_row("order-to-trade ratio", f"{ratio}" if ratio is not None else "-")
+    out.print(today)
+
+    statuses = Table(title="today's orders by status")
+    statuses.add_column("status")
+    statuses.add_column("orders", justify="right")
+    for row in orders.today_status_counts(conn):
+        statuses.add_row(row.status, str(row.orders))
+    out.print(statuses)

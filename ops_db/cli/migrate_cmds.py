@@ -10,8 +10,8 @@ from rich.table import Table
 from ops_db.cli.app import UrlOption, app, conninfo, console, flag, print_json
 from ops_db.core import db
 from ops_db.core.errors import VerificationFailed
-from ops_db.migrations import FOUNDATION, Runner
-from ops_db.system import capabilities, server_facts
+from ops_db.ops.migrations import FOUNDATION, Runner
+from ops_db.ops.system import capabilities, server_facts
 
 
 @app.command()

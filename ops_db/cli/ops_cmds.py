@@ -11,6 +11,7 @@ import typer
 from typer.core import TyperCommand
 
 from ops_db.cli.app import UrlOption, app, conninfo, console, flag, print_json, sub_app
+from ops_db.core.errors import ConfigurationError, ExitCode, MaintainFailed, NagiosStatus, OpsDbError
 
 backup_app = sub_app(
     "Backups: `ops-db backup run backup full` runs backup.sh (restore.sh: `run restore ...`), "
@@ -34,7 +35,7 @@ def backup_verify(
     """Restore FILE into a scratch database, compare it with its manifest, drop the scratch database.
 
     Exit 0 when the backup restores and matches; 20 checksum, 22 TimescaleDB version,
-    23 restore failed, 24 row counts differ.
+    23 restore failed, 24 row counts differ (ExitCode, docs/operations.md#exit-codes).
     """
     from ops_db.ops.backup import verify_backup
 
@@ -74,12 +75,11 @@ def backup_run(
     import os
     import shutil
 
-    from ops_db.core.errors import ConfigurationError
     from ops_db.core.paths import scripts_dir
 
     if script in ("-h", "--help"):
         typer.echo(ctx.get_help())
-        raise typer.Exit(0)
+        raise typer.Exit(ExitCode.OK)
     name = SCRIPTS.get(script.removesuffix(".sh"))
     if name is None:
         raise typer.BadParameter(f"{script!r}: give backup or restore", param_hint="SCRIPT")
@@ -149,7 +149,7 @@ def backup_restore(
     from ops_db.ops.backup import restore
 
     # A stopped restore still drops its half-restored database (the finally blocks run).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(ExitCode.TERMINATED))
     restore(conninfo(url), dump, target, schema_only=schema_only, force=force, jobs=jobs,
             say=lambda text: typer.echo(f"restore.sh: {text}"))
 
@@ -159,22 +159,20 @@ def _names(raw: str | None) -> set[str] | None:
     return {n.strip() for n in raw.split(",") if n.strip()} if raw else None
 
 
-def _click_module() -> Any:
-    # typer >= 0.2x carries its own copy of click; earlier releases use the click package.
-    import importlib
-    import importlib.util
-
-    return importlib.import_module("click" if importlib.util.find_spec("click") else "typer._click")
-
-
 class NagiosCommand(TyperCommand):
-    """Usage errors exit 3 (UNKNOWN), as Nagios expects of a plugin, not click's 2."""
+    """Usage errors exit 3 (UNKNOWN), as Nagios expects of a plugin, not ExitCode.USAGE (2).
+
+    A usage error is the parser's exception that carries ``exit_code`` 2 (click's UsageError and
+    its subclasses); typer exports no name for its class (typer 0.26 and later vendor click,
+    earlier releases use the click package), so it is known by that attribute.
+    """
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         try:
             return super().make_context(info_name, args, parent, **extra)
-        except _click_module().exceptions.UsageError as exc:
-            exc.exit_code = 3
+        except Exception as exc:
+            if getattr(exc, "exit_code", None) == ExitCode.USAGE:
+                exc.exit_code = NagiosStatus.UNKNOWN  # type: ignore[attr-defined]
             raise
 
 
@@ -222,7 +220,6 @@ def health(
     Thresholds: OPS_DB_HEALTH_<CHECK>_WARN / _CRIT (see docs/operations.md). A database
     that cannot be reached is CRITICAL with a one-line reason.
     """
-    from ops_db.core.errors import OpsDbError
     from ops_db.ops.health import Budget, as_json, as_openmetrics, as_text, run_checks
 
     try:
@@ -230,7 +227,7 @@ def health(
         report = run_checks(url, _names(only), _names(skip), budget)
     except OpsDbError as exc:  # a bad option or threshold: UNKNOWN, as Nagios expects
         typer.echo(f"OPS-DB UNKNOWN: {exc}")
-        raise typer.Exit(3) from None
+        raise typer.Exit(NagiosStatus.UNKNOWN) from None
     if prometheus:
         sys.stdout.write(as_openmetrics(report))
         sys.stdout.flush()
@@ -280,7 +277,6 @@ def maintain(
     """Cron-safe maintenance: apache edition refreshes rollups, applies retention, VACUUMs where needed;
     timescale edition reports the jobs and runs overdue ones. Exit 10 when another run holds the lock,
     1 when a step failed."""
-    from ops_db.ops.maintain import MaintainFailed
     from ops_db.ops.maintain import maintain as run_maintain
 
     report = run_maintain(conninfo(url), dry_run=dry_run)

@@ -19,7 +19,7 @@ turn a missing row into the NotFound the caller names.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -94,18 +94,16 @@ def create_pool(
 def connection(pool: ConnectionPool) -> Iterator[Connection[Any]]:
     """A connection from ``pool``, every failure (the pool's wait timing out included) as an
     ops_db error; it goes back to the pool when the block ends (committed when it succeeded)."""
-    with map_errors():
-        with pool.connection() as conn:
-            yield conn
+    with map_errors(), pool.connection() as conn:
+        yield conn
 
 
 @contextmanager
 def atomic(conn: Connection[Any]) -> Iterator[Connection[Any]]:
     """All or nothing, errors as ops_db errors: a savepoint inside the caller's transaction, else a
     transaction of its own that commits when the block succeeds (see the module doc)."""
-    with map_errors():
-        with conn.transaction():
-            yield conn
+    with map_errors(), conn.transaction():
+        yield conn
 
 
 def fetch_one(
@@ -117,8 +115,16 @@ def fetch_one(
     missing: str,
     not_found: type[NotFound] = NotFound,
 ) -> T:
-    """The one row of ``query`` as a ``row``; ``not_found(missing)`` when there is none."""
-    found = fetch_optional(conn, row, query, params)
+    """The one row of ``query`` as a ``row``; ``not_found(missing)`` when there is none. A "not
+    found" the database itself raises while running the query (SQLSTATE OPS05, e.g. a function
+    given an order id that does not exist) is reported as ``not_found`` too: the caller knows what
+    the query looks up."""
+    try:
+        found = fetch_optional(conn, row, query, params)
+    except NotFound as exc:
+        if isinstance(exc, not_found):
+            raise
+        raise not_found(str(exc)) from exc.__cause__
     if found is None:
         raise not_found(missing)
     return found
@@ -126,32 +132,63 @@ def fetch_one(
 
 def fetch_optional(conn: Connection[Any], row: type[T], query: str, params: Params = None) -> T | None:
     """The first row of ``query`` as a ``row``, or None."""
-    with map_errors():
-        with conn.cursor(row_factory=row_factory(row, query)) as cur:
-            cur.execute(q(query), params)
-            return cur.fetchone()
+    with map_errors(), conn.cursor(row_factory=row_factory(row, query)) as cur:
+        cur.execute(q(query), params)
+        return cur.fetchone()
 
 
 def fetch_all(conn: Connection[Any], row: type[T], query: str, params: Params = None) -> list[T]:
     """Every row of ``query``, as ``row``s."""
-    with map_errors():
-        with conn.cursor(row_factory=row_factory(row, query)) as cur:
-            cur.execute(q(query), params)
-            return cur.fetchall()
+    with map_errors(), conn.cursor(row_factory=row_factory(row, query)) as cur:
+        cur.execute(q(query), params)
+        return cur.fetchall()
 
 
 def fetch_value(conn: Connection[Any], query: str, params: Params = None) -> Any:
     """The first column of the first row of ``query`` (None when it returns no row)."""
-    with map_errors():
-        with conn.cursor() as cur:
-            cur.execute(q(query), params)
-            found = cur.fetchone()
+    with map_errors(), conn.cursor() as cur:
+        cur.execute(q(query), params)
+        found = cur.fetchone()
     return None if found is None else found[0]
 
 
 def execute(conn: Connection[Any], query: str, params: Params = None) -> int:
     """Run ``query``; the number of rows it touched."""
+    with map_errors(), conn.cursor() as cur:
+        cur.execute(q(query), params)
+        return cur.rowcount
+
+
+def copy_rows(
+    conn: Connection[Any],
+    query: str,
+    types: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    progress: Callable[[int], None] | None = None,
+    every: int = 5000,
+) -> int:
+    """Send ``rows`` through the named ``COPY ... FROM STDIN (FORMAT BINARY)`` query, each value
+    sent as the matching name of ``types``; the number of rows sent. ``progress(n)`` is called
+    every ``every`` rows and once more for the rest. Run it inside ``atomic``: a refused row
+    leaves nothing of the COPY."""
+    sent = 0
+    with map_errors(), conn.cursor() as cur, cur.copy(q(query)) as copy:
+        copy.set_types(list(types))
+        for sent, row in enumerate(rows, start=1):
+            copy.write_row(row)
+            if progress is not None and sent % every == 0:
+                progress(every)
+    if progress is not None and sent % every:
+        progress(sent % every)
+    return sent
+
+
+def next_notification(conn: Connection[Any], timeout: float | None) -> psycopg.Notify | None:
+    """The next notification on the channels ``conn`` listens to, waiting at most ``timeout``
+    seconds (None: until one comes); None when none came. A connection lost while waiting is a
+    DatabaseUnavailable."""
     with map_errors():
-        with conn.cursor() as cur:
-            cur.execute(q(query), params)
-            return cur.rowcount
+        for notify in conn.notifies(timeout=timeout, stop_after=1):
+            return notify
+    return None

@@ -61,7 +61,7 @@ def row_factory(cls: type[R], query: str) -> Any:
 @functools.cache
 def _factory(cls: Any, query: str) -> Any:
     declared = queries.row_of(query)
-    if declared is not None and declared != cls.__name__:  # TODO(issue 12): strict once every query declares
+    if declared != cls.__name__:
         raise TypeError(
             f"query {query!r} declares rows of {declared or 'no type'} (-- row:), not {cls.__name__}"
         )

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from ops_db.market import MarketEvent, OptionQuote, PriceTick
-from ops_db.signals import NewSignal
+from ops_db.model.market import MarketEvent, OptionQuote, PriceTick
+from ops_db.model.signals import NewSignal, SignalType
 
 DEFAULT_SYMBOLS = ("AAPL", "MSFT", "SPY")
 SESSION_OPEN = time(14, 30)  # 09:30 New York (EST), in UTC
@@ -186,7 +186,7 @@ def _chain(rng: random.Random, symbol: str, spot: float, vol: float, at: datetim
 
 def _signal(rng: random.Random, symbol: str, at: datetime, spot: float, opening: float) -> NewSignal:
     move = spot / opening - 1
-    kind = "BUY" if move > 0.002 else ("SELL" if move < -0.002 else "HOLD")
+    kind: SignalType = "BUY" if move > 0.002 else ("SELL" if move < -0.002 else "HOLD")
     confidence = _q(min(0.99, 0.55 + abs(move) * 20 + rng.random() * 0.2), "0.0001")
     target = stop = None
     if kind == "BUY":

@@ -12,15 +12,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import psycopg
-from psycopg.rows import class_row
-from rich.console import Console
-from rich.table import Table
 
-from ops_db import monitoring, orders, positions, risk
+from ops_db import monitoring
 from ops_db.core.error_map import map_errors
 from ops_db.core.queries import q
+from ops_db.ledger import alerts, orders, positions, strategies
+from ops_db.model.ledger import Order, Side, Strategy
 
 ORDERS_PER_SYMBOL = 8
+# The live book: what a desk always has besides finished orders, one order per open state.
+LIVE_STATES = ("staged", "pending_approval", "approved", "submitted", "partially_filled")
 CASH = Decimal(1_000_000)
 CENT = Decimal("0.01")
 
@@ -41,12 +42,6 @@ _STRATEGIES = (
 )
 
 
-@dataclass(frozen=True)
-class _StatusCount:
-    status: str
-    orders: int
-
-
 def _money(value: float | Decimal) -> Decimal:
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -65,13 +60,13 @@ def _prices(conn: psycopg.Connection[Any], symbols: list[str], rng: random.Rando
     return found
 
 
-def _strategies(conn: psycopg.Connection[Any]) -> list[risk.Strategy]:
-    made = []
+def _strategies(conn: psycopg.Connection[Any]) -> list[Strategy]:
+    made: list[Strategy] = []
     for spec in _STRATEGIES:
-        existing = risk.strategy_by_name(conn, spec.name)
+        existing = strategies.strategy_by_name(conn, spec.name)
         made.append(
             existing
-            or risk.create_strategy(
+            or strategies.create_strategy(
                 conn,
                 spec.name,
                 strategy_type=spec.strategy_type,
@@ -93,14 +88,14 @@ def load(conn: psycopg.Connection[Any], *, seed: int, symbols: list[str], now: d
         first = conn.execute(q("ledger_order_count")).fetchone()
     offset = int(str(first[0])) if first else 0
     made = {"orders": 0, "order events": 0, "fills": 0, "alerts": 0}
-    rejected_by_broker: list[orders.Order] = []
+    rejected_by_broker: list[Order] = []
 
     for i in range(ORDERS_PER_SYMBOL * len(symbols)):
         symbol = symbols[i % len(symbols)]
         price = prices[symbol]
         strategy = strategies[rng.randrange(len(strategies))]
         # Mostly buys first, then a mix, so positions build up and some get reduced or flipped.
-        side = "buy" if i < len(symbols) * 3 or rng.random() < 0.55 else "sell"
+        side: Side = "buy" if i < len(symbols) * 3 or rng.random() < 0.55 else "sell"
         quantity = Decimal(rng.choice((10, 25, 50, 100, 150, 300, 500)))
         limit = rng.random() < 0.5
         limit_price = _money(price * Decimal("1.01" if side == "buy" else "0.99")) if limit else None
@@ -155,6 +150,9 @@ def load(conn: psycopg.Connection[Any], *, seed: int, symbols: list[str], now: d
                                venue="DEMO", broker_trade_id=f"DEMO{seed}-{offset + i + 1}-2")
             made["fills"] += 1
 
+    made["orders"] += _live_book(conn, seed=seed, first=offset + made["orders"] + 1, symbols=symbols, prices=prices,
+                                 strategies=strategies, rng=rng)
+
     for position in positions.open_positions(conn):
         positions.mark_to_market(conn, position.symbol, prices.get(position.symbol, position.avg_cost))
     snapshots = 0
@@ -166,22 +164,23 @@ def load(conn: psycopg.Connection[Any], *, seed: int, symbols: list[str], now: d
 
     largest = max(positions.open_positions(conn), key=lambda p: abs(p.market_value or Decimal(0)), default=None)
     if largest is not None:
-        risk.raise_alert(conn, "concentration", "WARNING",
-                         f"{largest.symbol} is the largest position ({largest.market_value} market value)",
-                         source="demo", symbol=largest.symbol)
+        alerts.raise_alert(conn, "concentration", "WARNING",
+                           f"{largest.symbol} is the largest position ({largest.market_value} market value)",
+                           source="demo", symbol=largest.symbol)
         made["alerts"] += 1
     for order in rejected_by_broker[:1]:
-        alert = risk.raise_alert(conn, "broker_reject", "CRITICAL",
-                                 f"broker rejected order {order.client_order_id}: {order.rejection_reason}",
-                                 source="demo", symbol=order.symbol)
-        risk.resolve_alert(conn, alert.id, "risk-desk", "buying power topped up")
+        alert = alerts.raise_alert(conn, "broker_reject", "CRITICAL",
+                                   f"broker rejected order {order.client_order_id}: {order.rejection_reason}",
+                                   source="demo", symbol=order.symbol)
+        alerts.resolve_alert(conn, alert.id, "risk-desk", "buying power topped up")
         made["alerts"] += 1
-    risk.raise_alert(conn, "demo_loaded", "INFO", f"demo trading loaded with seed {seed}", source="demo")
+    alerts.raise_alert(conn, "demo_loaded", "INFO", f"demo trading loaded with seed {seed}", source="demo")
     made["alerts"] += 1
-    for component, status, score in (("oms", "healthy", 98), ("broker-gw", "healthy", 95),
-                                     ("market-data", "degraded", 72)):
+    samples: tuple[tuple[str, monitoring.HealthStatus, int], ...] = (
+        ("oms", "healthy", 98), ("broker-gw", "healthy", 95), ("market-data", "degraded", 72))
+    for component, status, score in samples:
         monitoring.record_system_health(conn, component, status, health_score=Decimal(score), details={"demo": seed})
-    risk.refresh_daily_stats(conn, now.date())
+    positions.refresh_daily_stats(conn, now.date())
 
     return {
         "strategies": len(strategies),
@@ -193,45 +192,47 @@ def load(conn: psycopg.Connection[Any], *, seed: int, symbols: list[str], now: d
     }
 
 
-def show(conn: psycopg.Connection[Any], console: Console) -> None:
-    """Open positions and today's P&L as tables."""
-    held = Table(title="open positions")
-    for column in ("symbol", "side", "quantity", "avg cost", "mark", "market value", "unrealized P&L"):
-        held.add_column(column, justify="left" if column in ("symbol", "side") else "right")
-    for p in positions.open_positions(conn):
-        held.add_row(
-            p.symbol,
-            p.direction,
-            f"{p.quantity.normalize():f}",
-            f"{p.avg_cost:,.2f}",
-            f"{p.current_price:,.2f}" if p.current_price is not None else "-",
-            f"{p.market_value:,.2f}" if p.market_value is not None else "-",
-            f"{p.unrealized_pnl:,.2f}" if p.unrealized_pnl is not None else "-",
-        )
-    console.print(held)
+def _live_book(conn: psycopg.Connection[Any], *, seed: int, first: int, symbols: list[str],
+               prices: dict[str, Decimal], strategies: list[Strategy], rng: random.Random) -> int:
+    """Orders left open, one in each open state per symbol: staged, awaiting approval (the manual
+    strategy's, which needs four eyes), approved, submitted, partially filled. Small, low-risk
+    limit orders, so the screening rules approve the ones that should be approved."""
+    automatic = next(s for s in strategies if not s.requires_approval)
+    manual = next(s for s in strategies if s.requires_approval)
+    made = 0
+    for symbol in symbols:
+        for state in LIVE_STATES:
+            number = first + made
+            price = prices[symbol]
+            side: Side = "buy" if rng.random() < 0.6 else "sell"
+            quantity = Decimal(rng.choice((10, 20, 25, 40)))
+            order = orders.stage_order(
+                conn,
+                client_order_id=f"demo{seed}-{number}",
+                strategy_id=(manual if state == "pending_approval" else automatic).id,
+                symbol=symbol,
+                side=side,
+                order_type="limit",
+                quantity=quantity,
+                limit_price=_money(price * Decimal("0.995" if side == "buy" else "1.005")),
+                time_in_force="gtc",
+                created_by="demo-trader",
+                risk_score=_money(rng.uniform(5, 40)),
+                compliance_flags={"position_limit_check": {"passed": True}},
+                market_data={"last_price": float(price)},
+                tags=["demo", "live"],
+            )
+            made += 1
+            if state == "staged":
+                continue
+            order = orders.screen_order(conn, order.id)
+            if state == "pending_approval" or order.status != "approved":
+                continue
+            if state == "approved":
+                continue
+            order = orders.submit_order(conn, order.id, f"DEMO{seed}-{number}", actor="oms")
+            if state == "partially_filled":
+                orders.record_fill(conn, order.id, quantity / 2, _money(order.limit_price or price), venue="DEMO",
+                                   commission=Decimal(1), broker_trade_id=f"DEMO{seed}-{number}-1")
+    return made
 
-    pnl = risk.today_pnl(conn)
-    ratio = risk.order_to_trade_ratio(conn)
-    today = Table(title="today's P&L")
-    today.add_column("measure")
-    today.add_column("value", justify="right")
-    for label, value in (
-        ("realized P&L", pnl.realized_pnl),
-        ("commissions and fees", -pnl.costs),
-        ("net realized (get_today_pnl)", pnl.net_realized_pnl),
-        ("unrealized on open positions", pnl.unrealized_pnl),
-        ("total", pnl.total),
-    ):
-        today.add_row(label, f"{value:,.2f}")
-    today.add_row("fills today", str(pnl.fills))
-    today.add_row("order-to-trade ratio", f"{ratio}" if ratio is not None else "-")
-    console.print(today)
-
-    with map_errors(), conn.cursor(row_factory=class_row(_StatusCount)) as cur:
-        rows = cur.execute(q("ledger_today_status_counts")).fetchall()
-    statuses = Table(title="today's orders by status")
-    statuses.add_column("status")
-    statuses.add_column("orders", justify="right")
-    for row in rows:
-        statuses.add_row(row.status, str(row.orders))
-    console.print(statuses)

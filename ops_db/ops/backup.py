@@ -38,44 +38,27 @@ from psycopg.rows import class_row
 
 from ops_db.core import db, settings
 from ops_db.core.error_map import map_errors
-from ops_db.core.errors import BackupError, ConfigurationError
+from ops_db.core.errors import (
+    BackupError,
+    ChecksumMismatch,
+    ConfigurationError,
+    CountMismatch,
+    DumpFailed,
+    DumpUnreadable,
+    RestoredUnverified,
+    RestoreFailed,
+    RestoreLocked,
+    RestoreUsageError,
+    TargetNotEmpty,
+    VersionMismatch,
+)
 from ops_db.core.queries import q
 from ops_db.ops.catalog import data_relations, row_counts
-from ops_db.system import server_facts
+from ops_db.ops.system import server_facts
 
 MANIFEST_FORMAT = 1
 MODES = ("full", "schema", "data")
 SET_NAME = re.compile(r"^(?P<db>.+)_(?P<mode>full|schema|data)_(?P<stamp>\d{8}T\d{6}Z)\.dump$")
-
-
-class ChecksumMismatch(BackupError):
-    """The dump or its manifest is missing, or differs from its recorded sha256."""
-
-    exit_code = 20
-
-
-class TargetNotEmpty(BackupError):
-    """The restore target already holds tables (use --force to replace it)."""
-
-    exit_code = 21
-
-
-class VersionMismatch(BackupError):
-    """The server cannot create the TimescaleDB version or edition the backup needs."""
-
-    exit_code = 22
-
-
-class RestoreFailed(BackupError):
-    """pg_restore failed; the partly restored database was dropped."""
-
-    exit_code = 23
-
-
-class CountMismatch(BackupError):
-    """The restored database does not hold the rows the manifest recorded."""
-
-    exit_code = 24
 
 
 # -- connection settings for the PostgreSQL client programs ----------------------------
@@ -172,18 +155,6 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-class DumpFailed(BackupError):
-    """pg_dump failed: no backup was written."""
-
-    exit_code = 11
-
-
-class DumpUnreadable(BackupError):
-    """pg_restore --list cannot read the new dump back: no backup was written."""
-
-    exit_code = 12
-
-
 @dataclass(frozen=True)
 class NewDump:
     """A dump, its manifest and sha256 in the work directory, not yet in place under ``name``."""
@@ -200,7 +171,7 @@ def take_dump(conninfo: str, *, mode: str, tables: tuple[str, ...], work: Path, 
     while pg_dump runs, so they are exactly what the dump holds and cost no extra wall time.
     The dump must read back with ``pg_restore --list`` before the manifest is written.
     """
-    from ops_db.migrations import Runner
+    from ops_db.ops.migrations import Runner
 
     if mode not in MODES:
         raise ConfigurationError(f"unknown backup mode {mode!r}")
@@ -358,7 +329,7 @@ def check_server_can_restore(conn: psycopg.Connection[Any], manifest: Manifest) 
 
 
 def _admin(conninfo: str) -> str:
-    return settings.with_dbname(conninfo, os.environ.get("OPS_DB_ADMIN_DB") or "postgres")
+    return settings.with_dbname(conninfo, settings.admin_database())
 
 
 def database_exists(conninfo: str, name: str) -> bool:
@@ -509,24 +480,6 @@ def check_restored(conninfo: str, manifest: Manifest) -> Comparison:
 
 
 # -- scripts/restore.sh: one process from checksum to verify --------------------------------
-class RestoreLocked(BackupError):
-    """Another restore into the same target database is running."""
-
-    exit_code = 10
-
-
-class RestoreUsageError(BackupError):
-    """Not a restore that can be asked for: no usable target name, or not a backup.sh dump."""
-
-    exit_code = 2
-
-
-class RestoredUnverified(BackupError):
-    """Restored and in place, but `ops-db verify` reports problems (e.g. pending migrations)."""
-
-    exit_code = 25
-
-
 TARGET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,40}$")
 
 
@@ -546,7 +499,7 @@ def restore(
     database that replaces the target only after its row counts match the manifest; last the
     migrations are verified against this checkout.
     """
-    from ops_db.migrations import Runner
+    from ops_db.ops.migrations import Runner
 
     target = target or str(conninfo_to_dict(conninfo).get("dbname") or os.environ.get("PGDATABASE") or "")
     if not target:
@@ -592,7 +545,7 @@ def restore(
 
 @contextmanager
 def _restore_lock(target: str) -> Iterator[None]:
-    path = Path(os.environ.get("RESTORE_LOCK_DIR") or tempfile.gettempdir()) / f"ops-db-restore.{target}.lock"
+    path = settings.restore_lock_dir() / f"ops-db-restore.{target}.lock"
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     except OSError as exc:
@@ -672,7 +625,3 @@ def backup_sets(directory: Path, database: str | None = None, mode: str | None =
 def newest_complete_backup(directory: Path, database: str) -> BackupSet | None:
     """The newest full backup of ``database`` whose checksum file and manifest exist."""
     return next((s for s in backup_sets(directory, database, "full") if s.complete), None)
-
-
-def default_backup_dir() -> Path:
-    return Path(os.environ.get("BACKUP_DIR") or "/var/backups/ops-db")

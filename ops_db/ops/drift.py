@@ -34,9 +34,9 @@ from yoyo.migrations import topological_sort
 
 from ops_db.core import db, settings
 from ops_db.core.error_map import map_errors, translate
-from ops_db.core.errors import DatabaseUnavailable, MigrationError, OpsDbError
+from ops_db.core.errors import DatabaseUnavailable, MigrationError, ReferenceUnavailable
 from ops_db.core.queries import q
-from ops_db.migrations import Runner
+from ops_db.ops.migrations import Runner
 
 SCRATCH_PREFIX = "ops_drift_"
 STALE_AFTER_SECONDS = 600  # a scratch database older than this, with nobody connected, is a leftover
@@ -75,10 +75,6 @@ _PRIVILEGES = {
     "t": "TRIGGER", "X": "EXECUTE", "U": "USAGE", "C": "CREATE", "c": "CONNECT", "T": "TEMPORARY",
     "s": "SET", "A": "ALTER SYSTEM", "m": "MAINTAIN",
 }
-
-
-class ReferenceUnavailable(OpsDbError):
-    """The reference schema could not be built, so the catalog was not compared (exit 1)."""
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,9 @@ from urllib.parse import quote
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from ops_db.cluster import DATABASE, SUPERUSER, available_editions, free_port, pg_bindir
+from ops_db.core import settings
 from ops_db.core.errors import ClusterError
+from ops_db.ops.cluster import DATABASE, SUPERUSER, available_editions, free_port, pg_bindir
 from ops_db.ops.nodes import (
     clean_env,
     deploy_dir,
@@ -56,8 +57,8 @@ HTTP_TIMEOUT = 2.0
 
 
 def default_home() -> Path:
-    base = Path(os.environ.get("OPS_DB_HOME") or Path.cwd() / ".ops-db")
-    return base / "ha"
+    """<OPS_DB_HOME or ./.ops-db>/ha, beside the local cluster."""
+    return settings.local_home() / "ha"
 
 
 def _http_json(url: str, timeout: float = HTTP_TIMEOUT) -> Any:

@@ -1,6 +1,6 @@
 """`ops-db maintain`: what TimescaleDB's scheduler would do, run from cron.
 
-apache edition: refresh the rollups and apply retention (ops_db.rollups), then
+apache edition: refresh the rollups and apply retention (ops_db.ops.rollups), then
 VACUUM (ANALYZE) tables whose dead tuples or missing statistics call for it.
 timescale edition: the scheduler owns those jobs; maintain reports them and runs the
 overdue ones with CALL run_job(). Every real run is recorded in ops_internal.maintenance_runs.
@@ -10,7 +10,6 @@ One run at a time per database (a session advisory lock); a second one exits wit
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,24 +19,15 @@ from psycopg import sql
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from ops_db.core import db
+from ops_db.core import db, settings
 from ops_db.core.error_map import map_errors
-from ops_db.core.errors import OpsDbError
+from ops_db.core.errors import MaintainLocked, OpsDbError
 from ops_db.core.queries import q
-from ops_db.ops.health import job_grace, job_states
-from ops_db.system import server_facts
+from ops_db.ops import rollups
+from ops_db.ops.jobs import job_grace, job_states
+from ops_db.ops.system import server_facts
 
 LOCK_KEY = 0x6F70_7364_6D  # "opsdm": maintain runs, distinct from the migration lock
-
-
-class MaintainLocked(OpsDbError):
-    """Another `ops-db maintain` holds the lock on this database."""
-
-    exit_code = 10
-
-
-class MaintainFailed(OpsDbError):
-    """At least one maintenance step failed (the others ran; see the report)."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +63,8 @@ class VacuumCandidate:
 
 def vacuum_candidates(conn: psycopg.Connection[Any]) -> list[VacuumCandidate]:
     params = {
-        "min_dead": int(os.environ.get("OPS_DB_MAINTAIN_VACUUM_MIN_DEAD") or 1000),
-        "dead_ratio": float(os.environ.get("OPS_DB_MAINTAIN_VACUUM_DEAD_RATIO") or 0.1),
+        "min_dead": settings.env_int("OPS_DB_MAINTAIN_VACUUM_MIN_DEAD", 1000),
+        "dead_ratio": settings.env_float("OPS_DB_MAINTAIN_VACUUM_DEAD_RATIO", 0.1),
     }
     with map_errors(), conn.cursor(row_factory=class_row(VacuumCandidate)) as cur:
         return cur.execute(q("vacuum_candidates"), params).fetchall()
@@ -111,16 +101,11 @@ def _timescale_jobs(conn: psycopg.Connection[Any], dry_run: bool, notes: list[st
 
 def _apache_steps(conn: psycopg.Connection[Any], dry_run: bool, notes: list[str]) -> list[Action]:
     actions: list[Action] = []
-    try:
-        from ops_db import rollups  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        notes.append("rollups and retention skipped: ops_db.rollups is not installed yet")
-    else:
-        for step, func in (("refresh", rollups.refresh_rollups), ("retention", rollups.apply_retention)):
-            try:
-                actions += [Action(a.kind, a.target, a.detail, a.done) for a in func(conn, dry_run=dry_run)]
-            except Exception as exc:
-                actions.append(_failure(step, "ops_db.rollups", exc))
+    for step, func in (("refresh", rollups.refresh_rollups), ("retention", rollups.apply_retention)):
+        try:
+            actions += [Action(a.kind, a.target, a.detail, a.done) for a in func(conn, dry_run=dry_run)]
+        except Exception as exc:
+            actions.append(_failure(step, "ops_db.ops.rollups", exc))
     return actions
 
 

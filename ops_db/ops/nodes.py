@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from ops_db.cluster import LocalCluster
 from ops_db.core.errors import ClusterError
+from ops_db.ops.cluster import LocalCluster
 
 T = TypeVar("T")
 

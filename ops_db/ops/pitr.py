@@ -24,10 +24,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ops_db.cluster import SUPERUSER
+from ops_db.core import settings
 from ops_db.core.errors import ClusterError, ConfigurationError
-from ops_db.ops.health.model import CheckResult, Figure, Status, Threshold, env_number, fmt, worst
+from ops_db.ops.cluster import SUPERUSER
+from ops_db.ops.health.model import CheckResult, Figure, Status, Threshold, worst
 from ops_db.ops.nodes import clean_env, deploy_dir, make_dirs, own, run_as_server
+from ops_db.ops.units import fmt
 
 DEFAULT_STANZA = "ops-db"
 # The newest backup of any type (full weekly, differential daily): warn after 26 h, critical after 50 h.
@@ -142,8 +144,8 @@ class BackupHealth:
 
 
 def age_threshold() -> Threshold:
-    return Threshold(env_number("OPS_DB_HEALTH_PGBACKREST_AGE_WARN", AGE_WARN),
-                     env_number("OPS_DB_HEALTH_PGBACKREST_AGE_CRIT", AGE_CRIT), "s")
+    return Threshold(settings.env_quantity("OPS_DB_HEALTH_PGBACKREST_AGE_WARN", AGE_WARN),
+                     settings.env_quantity("OPS_DB_HEALTH_PGBACKREST_AGE_CRIT", AGE_CRIT), "s")
 
 
 def read_info(layout: Layout) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from ops_db.cluster import DATABASE, SUPERUSER, LocalCluster, free_port, pg_bindir
 from ops_db.core.errors import ClusterError
+from ops_db.ops.cluster import DATABASE, SUPERUSER, LocalCluster, free_port, pg_bindir
 from ops_db.ops.nodes import NodeRole, node_role_of, wait_for
 
 REPLICAS_DIR = "replicas"

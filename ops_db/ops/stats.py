@@ -14,6 +14,7 @@ from ops_db.core import settings
 from ops_db.core.error_map import map_errors
 from ops_db.core.queries import q
 from ops_db.ops.catalog import row_counts
+from ops_db.ops.units import fmt
 
 
 @dataclass(frozen=True)
@@ -105,11 +106,8 @@ def sessions(conn: psycopg.Connection[Any]) -> list[SessionCount]:
 
 
 def pool_settings() -> PoolSettings:
-    return PoolSettings(
-        settings.env_int("OPS_DB_POOL_MIN", 1),
-        settings.env_int("OPS_DB_POOL_MAX", 10, minimum=1),
-        settings.env_float("OPS_DB_POOL_TIMEOUT", 10.0),
-    )
+    sizes = settings.pool_sizes()
+    return PoolSettings(sizes.min_size, sizes.max_size, settings.pool_timeout())
 
 
 def collect(conn: psycopg.Connection[Any], *, exact: bool = False, top: int = 10) -> Stats:
@@ -129,7 +127,6 @@ def collect(conn: psycopg.Connection[Any], *, exact: bool = False, top: int = 10
 # -- output -----------------------------------------------------------------------------
 def _sections(found: Stats, exact: bool) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, header, rows) of every table `ops-db stats` shows, as text cells."""
-    from ops_db.ops.health import fmt
 
     relations = []
     for r in found.relations:

@@ -11,8 +11,3 @@ SELECT close_price FROM trading.stock_prices WHERE symbol = %(symbol)s ORDER BY 
 -- name: ledger_order_count
 -- How many orders exist (demo client order ids continue after them).
 SELECT count(*) AS n FROM trading.staged_orders
-
--- name: ledger_today_status_counts
--- Today's orders by status.
--- row: _StatusCount
-SELECT status, count(*)::integer AS orders FROM trading.v_today_orders GROUP BY status ORDER BY orders DESC, status

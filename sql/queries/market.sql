@@ -12,6 +12,7 @@ COPY stage_stock_prices (row_no, symbol, "timestamp", open_price, high_price, lo
 FROM STDIN (FORMAT BINARY)
 
 -- name: upsert_prices_from_stage
+-- row: IngestCounts
 -- Insert new ticks; a tick already stored is updated only when a value differs (a correction).
 -- In key order (byte order of the symbol, as Python sorts the direct COPY): overlapping
 -- concurrent batches then lock their common keys in the same order and cannot deadlock.
@@ -48,6 +49,7 @@ COPY stage_options_data (row_no, option_symbol, underlying_symbol, "timestamp", 
 FROM STDIN (FORMAT BINARY)
 
 -- name: upsert_options_from_stage
+-- row: IngestCounts
 -- Insert new quotes; a quote already stored is updated only when a value differs. Key order,
 -- as upsert_prices_from_stage: concurrent overlapping batches cannot deadlock.
 WITH written AS (
@@ -89,6 +91,7 @@ COPY stage_market_events (row_no, symbol, "timestamp", event_type, price, volume
 FROM STDIN (FORMAT BINARY)
 
 -- name: insert_events_from_stage
+-- row: IngestCounts
 -- Events are facts: one already stored (same symbol, time and type) is skipped, never rewritten.
 -- Key order, as upsert_prices_from_stage: concurrent overlapping batches cannot deadlock.
 WITH written AS (
@@ -99,14 +102,6 @@ WITH written AS (
     RETURNING 1
 )
 SELECT count(*) AS inserted, 0::bigint AS updated FROM written
-
--- name: bars
--- OHLCV bars of one symbol from one rollup ({table}), oldest first.
--- row: Bar
-SELECT bucket, symbol, open, high, low, close, volume, vwap, trade_count
-  FROM {table}
- WHERE symbol = %(symbol)s AND bucket >= %(start)s AND bucket < %(end)s
- ORDER BY bucket
 
 -- name: latest_prices
 -- The newest raw price of every symbol (or of the symbols asked for).

@@ -1,4 +1,4 @@
--- Queries of the order workflow (ops_db.orders). The rules live in migrations 0200/0201:
+-- Queries of the order workflow (ops_db.ledger.orders). The rules live in migrations 0200/0201:
 -- these statements only ask; the triggers decide.
 
 -- name: stage_order

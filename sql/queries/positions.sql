@@ -1,4 +1,4 @@
--- Queries of positions and portfolio snapshots (ops_db.positions). Positions move only by
+-- Queries of positions and portfolio snapshots (ops_db.ledger.positions). Positions move only by
 -- fills and trading.close_position(); marks set current_price.
 
 -- name: open_positions

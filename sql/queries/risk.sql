@@ -1,4 +1,4 @@
--- Queries of strategies, alerts, reconciliation, daily statistics and the kill switch (ops_db.risk).
+-- Queries of strategies, alerts, reconciliation, daily statistics and the kill switch (ops_db.ledger.strategies, .alerts, .positions, .kill_switch).
 
 -- name: create_strategy
 -- A new strategy with its order limits.

@@ -1,6 +1,6 @@
 -- requires: 0102_market_rollups
 -- Rollup refresh, retention and rollup status: what `ops-db maintain` and `ops-db health`
--- run (through ops_db.rollups), callable from psql as well. Run as the owner (ops_owner or a
+-- run (through ops_db.ops.rollups), callable from psql as well. Run as the owner (ops_owner or a
 -- member of it): they rewrite rollup tables, drop chunks and change TimescaleDB jobs.
 
 -- The times the market tables accept: from 2000-01-01 UTC to one day from now. The CHECKs

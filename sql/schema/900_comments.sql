@@ -394,7 +394,7 @@ COMMENT ON COLUMN trading.reconciliation_log.resolution IS 'How it was resolved,
 
 -- trading.daily_stats (0202) ------------------------------------------------------------------
 COMMENT ON TABLE trading.daily_stats IS
-    'Per trading day: orders, fills, traded value, P&L, order-to-trade ratio; recomputed by ops_db.risk.refresh_daily_stats.';
+    'Per trading day: orders, fills, traded value, P&L, order-to-trade ratio; recomputed by ops_db.ledger.positions.refresh_daily_stats.';
 COMMENT ON COLUMN trading.daily_stats.trading_date IS 'The day, in the time zone of the session that refreshed it.';
 COMMENT ON COLUMN trading.daily_stats.orders_placed IS 'Orders staged that day.';
 COMMENT ON COLUMN trading.daily_stats.orders_filled IS 'Of those, orders now filled.';

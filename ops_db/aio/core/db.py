@@ -18,7 +18,7 @@ turn a missing row into the NotFound the caller names.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -116,8 +116,16 @@ async def fetch_one(
     missing: str,
     not_found: type[NotFound] = NotFound,
 ) -> T:
-    """The one row of ``query`` as a ``row``; ``not_found(missing)`` when there is none."""
-    found = await fetch_optional(conn, row, query, params)
+    """The one row of ``query`` as a ``row``; ``not_found(missing)`` when there is none. A "not
+    found" the database itself raises while running the query (SQLSTATE OPS05, e.g. a function
+    given an order id that does not exist) is reported as ``not_found`` too: the caller knows what
+    the query looks up."""
+    try:
+        found = await fetch_optional(conn, row, query, params)
+    except NotFound as exc:
+        if isinstance(exc, not_found):
+            raise
+        raise not_found(str(exc)) from exc.__cause__
     if found is None:
         raise not_found(missing)
     return found
@@ -154,3 +162,39 @@ async def execute(conn: AsyncConnection[Any], query: str, params: Params = None)
         async with conn.cursor() as cur:
             await cur.execute(q(query), params)
             return cur.rowcount
+
+
+async def copy_rows(
+    conn: AsyncConnection[Any],
+    query: str,
+    types: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    progress: Callable[[int], None] | None = None,
+    every: int = 5000,
+) -> int:
+    """Send ``rows`` through the named ``COPY ... FROM STDIN (FORMAT BINARY)`` query, each value
+    sent as the matching name of ``types``; the number of rows sent. ``progress(n)`` is called
+    every ``every`` rows and once more for the rest. Run it inside ``atomic``: a refused row
+    leaves nothing of the COPY."""
+    sent = 0
+    with map_errors():
+        async with conn.cursor() as cur, cur.copy(q(query)) as copy:
+            copy.set_types(list(types))
+            for sent, row in enumerate(rows, start=1):
+                await copy.write_row(row)
+                if progress is not None and sent % every == 0:
+                    progress(every)
+    if progress is not None and sent % every:
+        progress(sent % every)
+    return sent
+
+
+async def next_notification(conn: AsyncConnection[Any], timeout: float | None) -> psycopg.Notify | None:
+    """The next notification on the channels ``conn`` listens to, waiting at most ``timeout``
+    seconds (None: until one comes); None when none came. A connection lost while waiting is a
+    DatabaseUnavailable."""
+    with map_errors():
+        async for notify in conn.notifies(timeout=timeout, stop_after=1):
+            return notify
+    return None

@@ -7,7 +7,7 @@ worst (CRITICAL > WARNING > UNKNOWN > OK). The whole run answers within
 ``OPS_DB_HEALTH_TIMEOUT`` seconds (10).
 """
 
-from ops_db.ops.health.checks import CHECK_NAMES, CHECKS, LEDGER_TABLES, Context, job_grace, job_states
+from ops_db.ops.health.checks import CHECK_NAMES, CHECKS, LEDGER_TABLES, Context
 from ops_db.ops.health.model import (
     DEFAULTS,
     CheckResult,
@@ -15,7 +15,6 @@ from ops_db.ops.health.model import (
     HealthReport,
     Status,
     Threshold,
-    fmt,
     threshold,
 )
 from ops_db.ops.health.output import as_json, as_openmetrics, as_text, number, perfdata, status_line
@@ -23,6 +22,6 @@ from ops_db.ops.health.runner import Budget, database_name, run_checks
 
 __all__ = [
     "CHECKS", "CHECK_NAMES", "DEFAULTS", "LEDGER_TABLES", "Budget", "CheckResult", "Context", "Figure",
-    "HealthReport", "Status", "Threshold", "as_json", "as_openmetrics", "as_text", "database_name", "fmt",
-    "job_grace", "job_states", "number", "perfdata", "run_checks", "status_line", "threshold",
+    "HealthReport", "Status", "Threshold", "as_json", "as_openmetrics", "as_text", "database_name",
+    "number", "perfdata", "run_checks", "status_line", "threshold",
 ]

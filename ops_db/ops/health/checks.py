@@ -17,9 +17,14 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
+from ops_db.core import settings
 from ops_db.core.queries import q
+from ops_db.ops import rollups
 from ops_db.ops.backup import newest_complete_backup
-from ops_db.ops.health.model import CheckResult, Figure, Status, env_number, fmt, threshold, worst
+from ops_db.ops.health.model import CheckResult, Figure, Status, threshold, worst
+from ops_db.ops.jobs import job_grace, job_states
+from ops_db.ops.migrations import Runner
+from ops_db.ops.units import fmt
 
 
 # -- the checks ---------------------------------------------------------------------------
@@ -45,8 +50,6 @@ def check_connection(ctx: Context) -> CheckResult:
 
 
 def check_migrations(ctx: Context) -> CheckResult:
-    from ops_db.migrations import Runner
-
     problems = Runner(ctx.conninfo).verify()
     if not problems:
         return CheckResult("migrations", Status.OK, "all migrations applied and unchanged", 0)
@@ -73,38 +76,6 @@ def check_extension(ctx: Context) -> CheckResult:
         return CheckResult("extension", Status.WARNING, f"{text}; the server has {st.available_version}: "
                            "run ALTER EXTENSION timescaledb UPDATE")
     return CheckResult("extension", Status.OK, text)
-
-
-@dataclass(frozen=True)
-class JobState:
-    job_id: int
-    application_name: str
-    proc: str
-    target: str
-    schedule_interval: timedelta
-    last_run_started_at: datetime | None
-    last_run_status: str | None
-    next_start: datetime | None
-    total_failures: int
-    last_error: str | None
-
-    @property
-    def label(self) -> str:
-        return f"{self.job_id} {self.proc.split('.')[-1]}" + (f" on {self.target}" if self.target else "")
-
-    def overdue(self, now: datetime, grace: timedelta) -> bool:
-        if self.next_start is None:
-            return self.last_run_started_at is None  # never ran although scheduled
-        return self.next_start < now - grace
-
-
-def job_states(conn: psycopg.Connection[Any]) -> list[JobState]:
-    with conn.cursor(row_factory=class_row(JobState)) as cur:
-        return cur.execute(q("job_states")).fetchall()
-
-
-def job_grace() -> timedelta:
-    return timedelta(seconds=env_number("OPS_DB_JOB_OVERDUE_GRACE", 300))
 
 
 def check_scheduler(ctx: Context) -> CheckResult:
@@ -151,14 +122,7 @@ def check_maintain_age(ctx: Context) -> CheckResult:
 
 
 def check_rollup_lag(ctx: Context) -> CheckResult:
-    try:
-        from ops_db import rollups  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return CheckResult("rollup_lag", Status.OK, "no rollups defined (ops_db.rollups not installed)")
-    rollup_status = getattr(rollups, "rollup_status", None)
-    if rollup_status is None:
-        return CheckResult("rollup_lag", Status.UNKNOWN, "ops_db.rollups has no rollup_status() yet")
-    statuses = rollup_status(ctx.conn)
+    statuses = rollups.rollup_status(ctx.conn)
     lagging = [(s.lag.total_seconds(), s.name) for s in statuses if s.lag is not None]
     never = [s.name for s in statuses if s.refreshed_through is None]
     if not lagging:
@@ -174,7 +138,7 @@ def check_rollup_lag(ctx: Context) -> CheckResult:
 def check_compression(ctx: Context) -> CheckResult:
     if ctx.edition != "timescale":
         return CheckResult("compression", Status.OK, "compression is unavailable on the apache edition")
-    grace = timedelta(seconds=env_number("OPS_DB_HEALTH_COMPRESSION_GRACE", 86400))
+    grace = timedelta(seconds=settings.env_quantity("OPS_DB_HEALTH_COMPRESSION_GRACE", 86400))
     row = ctx.conn.execute(q("uncompressed_old_chunks"), {"grace": grace}).fetchone()
     assert row is not None
     n, where = int(row[0]), str(row[1])
@@ -227,7 +191,7 @@ def check_wraparound(ctx: Context) -> CheckResult:
 
 
 def check_dead_tuples(ctx: Context) -> CheckResult:
-    min_rows = int(env_number("OPS_DB_HEALTH_DEAD_TUPLES_MIN_ROWS", 10_000))
+    min_rows = int(settings.env_quantity("OPS_DB_HEALTH_DEAD_TUPLES_MIN_ROWS", 10_000))
     row = ctx.conn.execute(q("worst_dead_tuples"), {"min_rows": min_rows}).fetchone()
     if row is None:
         return CheckResult("dead_tuples", Status.OK, f"no table with {min_rows:,}+ rows", 0, threshold("dead_tuples"))

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import enum
-import os
-import re
 from dataclasses import dataclass, field
 
-from ops_db.core.errors import OpsDbError
+from ops_db.core import settings
+from ops_db.core.errors import NagiosStatus
+from ops_db.ops.units import fmt
+
+__all__ = ["DEFAULTS", "CheckResult", "Figure", "HealthReport", "Status", "Threshold", "threshold", "worst"]
 
 
-class Status(enum.IntEnum):
-    OK = 0
-    WARNING = 1
-    CRITICAL = 2
-    UNKNOWN = 3
-
-    @property
-    def severity(self) -> int:
-        """Order for "worst": UNKNOWN ranks between OK and WARNING."""
-        return {Status.OK: 0, Status.UNKNOWN: 1, Status.WARNING: 2, Status.CRITICAL: 3}[self]
+Status = NagiosStatus  # a check's status is the Nagios code health exits with (ops_db.core.errors)
 
 
 def worst(*statuses: Status) -> Status:
@@ -82,7 +74,8 @@ class HealthReport:
         return worst(*(r.status for r in self.results))
 
 
-# Defaults: (warn, crit, unit). Units are those the output shows; env values may use suffixes.
+# Defaults: (warn, crit, unit). Units are those the output shows; env values may use suffixes
+# (settings.parse_quantity).
 DEFAULTS: dict[str, tuple[float, float, str]] = {
     "connection": (200, 1000, "ms"),
     "job_failures": (1, 3, "count"),
@@ -107,43 +100,7 @@ DEFAULTS: dict[str, tuple[float, float, str]] = {
     "database_size": (200 * 2**30, 400 * 2**30, "bytes"),
     "backup_age": (26 * 3600, 50 * 3600, "s"),
 }
-_SUFFIX = {"s": 1, "m": 60, "h": 3600, "d": 86400, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
-_NUMBER = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smhdKMGT]?)[iB]*\s*$")
-
-
 def threshold(name: str) -> Threshold:
     warn, crit, unit = DEFAULTS[name]
-    return Threshold(env_number(f"OPS_DB_HEALTH_{name.upper()}_WARN", warn),
-                     env_number(f"OPS_DB_HEALTH_{name.upper()}_CRIT", crit), unit)
-
-
-def env_number(var: str, default: float) -> float:
-    raw = os.environ.get(var)
-    if not raw:
-        return default
-    return parse_number(raw, var)
-
-
-def parse_number(raw: str, what: str) -> float:
-    m = _NUMBER.match(raw)
-    if not m:
-        raise OpsDbError(f"{what}={raw!r} is not a number (suffixes: s m h d for time, K M G T for sizes)")
-    return float(m[1]) * _SUFFIX.get(m[2], 1)
-
-
-def fmt(value: float, unit: str) -> str:
-    if unit == "s":
-        for size, label in ((86400, "d"), (3600, "h"), (60, "min")):
-            if value >= size:
-                return f"{value / size:.1f} {label}"
-        return f"{value:.1f} s" if 0 < value < 10 else f"{value:.0f} s"
-    if unit == "bytes":
-        for size, label in ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
-            if value >= size:
-                return f"{value / size:.1f} {label}"
-        return f"{value:.0f} B"
-    if unit == "ms":
-        return f"{value:.1f} ms"
-    if unit == "%":
-        return f"{value:.1f}%"
-    return f"{value:,.0f}"
+    return Threshold(settings.env_quantity(f"OPS_DB_HEALTH_{name.upper()}_WARN", warn),
+                     settings.env_quantity(f"OPS_DB_HEALTH_{name.upper()}_CRIT", crit), unit)

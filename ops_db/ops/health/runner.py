@@ -26,17 +26,14 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import class_row
 
 from ops_db.core import settings
-from ops_db.core.errors import OpsDbError
+from ops_db.core.errors import ConfigurationError, OpsDbError
 from ops_db.core.queries import q
-from ops_db.ops.backup import default_backup_dir
 from ops_db.ops.health.checks import APACHE_ONLY, CHECK_NAMES, CHECKS, TIMESCALE_ONLY, Context
 from ops_db.ops.health.model import (
     DEFAULTS,
     CheckResult,
     HealthReport,
     Status,
-    env_number,
-    parse_number,
     threshold,
 )
 
@@ -56,12 +53,14 @@ class Budget:
     def from_env(cls, total: float | None = None, statement: float | None = None,
                  lock: float | None = None) -> Budget:
         made = cls(
-            total if total is not None else env_number("OPS_DB_HEALTH_TIMEOUT", cls.total),
-            statement if statement is not None else env_number("OPS_DB_HEALTH_STATEMENT_TIMEOUT", cls.statement),
-            lock if lock is not None else env_number("OPS_DB_HEALTH_LOCK_TIMEOUT", cls.lock),
+            total if total is not None else settings.env_quantity("OPS_DB_HEALTH_TIMEOUT", cls.total),
+            statement
+            if statement is not None
+            else settings.env_quantity("OPS_DB_HEALTH_STATEMENT_TIMEOUT", cls.statement),
+            lock if lock is not None else settings.env_quantity("OPS_DB_HEALTH_LOCK_TIMEOUT", cls.lock),
         )
         if min(made.total, made.statement, made.lock) <= 0:
-            raise OpsDbError("health timeouts must be positive (OPS_DB_HEALTH_TIMEOUT, _STATEMENT_TIMEOUT, "
+            raise ConfigurationError("health timeouts must be positive (OPS_DB_HEALTH_TIMEOUT, _STATEMENT_TIMEOUT, "
                              "_LOCK_TIMEOUT)")
         return made
 
@@ -69,7 +68,7 @@ class Budget:
     def parse(cls, total: str | None, statement: str | None, lock: str | None) -> Budget:
         """From option texts such as ``10``, ``10s`` or ``1m``; those not given from the environment."""
         def seconds(raw: str | None, what: str) -> float | None:
-            return parse_number(raw, what) if raw else None
+            return settings.parse_quantity(raw, what) if raw else None
 
         return cls.from_env(seconds(total, "--timeout"), seconds(statement, "--statement-timeout"),
                             seconds(lock, "--lock-timeout"))
@@ -202,7 +201,7 @@ class _Run:
 
     def connect_timeout(self) -> int:
         # libpq counts whole seconds and takes at least 2.
-        return max(2, min(int(env_number("OPS_DB_CONNECT_TIMEOUT", 10)), math.floor(self.remaining())))
+        return max(2, min(settings.connect_timeout(), math.floor(self.remaining())))
 
     def work(self) -> None:
         try:
@@ -246,7 +245,7 @@ class _Run:
 
     def _checks(self, conn: psycopg.Connection[Any], connect_ms: float, watcher_down: str) -> None:
         own = [conn.info.backend_pid] + ([self.watcher.conn.info.backend_pid] if self.watcher else [])
-        ctx = Context(conn, self.conninfo, self.edition, default_backup_dir(), own)
+        ctx = Context(conn, self.conninfo, self.edition, settings.backup_dir(), own)
         for name in CHECK_NAMES:
             if name not in self.wanted or (name in TIMESCALE_ONLY and self.edition != "timescale"):
                 continue

@@ -32,7 +32,7 @@ def server_facts(conn: psycopg.Connection[Any]) -> ServerFacts:
 
 @api
 def capabilities(edition: str) -> dict[str, str]:
-    """How each TimescaleDB capability is provided on this edition (DESIGN.md, editions table)."""
+    """How each TimescaleDB capability is provided on this edition (README, "TimescaleDB editions")."""
     if edition not in ("timescale", "apache"):
         raise ValidationError(f"edition must be 'timescale' or 'apache', got {edition[:40]!r}")
     if edition == "timescale":

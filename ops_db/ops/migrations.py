@@ -7,7 +7,7 @@
   ``verify`` can tell when an applied migration was edited afterwards.
 - SQL under ``sql/schema/`` (functions, views) is re-applied whenever its text changes.
 - Every statement runs under ``lock_timeout``; a migration that cannot get its locks is rolled
-  back and retried with backoff until a deadline (ops_db.migration_locks), so a waiting
+  back and retried with backoff until a deadline (ops_db.ops.migration_locks), so a waiting
   migration never holds the desk's sessions up for longer than that timeout.
 - ``rollback`` never undoes the foundation (extension, roles, schemas) unless asked to.
 
@@ -36,8 +36,8 @@ from yoyo.migrations import topological_sort
 
 from ops_db.core import paths, settings
 from ops_db.core.error_map import translate
-from ops_db.core.errors import DatabaseUnavailable, MigrationError, MigrationLockTimeout
-from ops_db.migration_locks import BlockerWatch, LockPolicy, watching, with_lock_retries
+from ops_db.core.errors import DatabaseUnavailable, MigrationError, MigrationLockTimeout, RollbackRefused
+from ops_db.ops.migration_locks import BlockerWatch, LockPolicy, watching, with_lock_retries
 
 # The migrations everything else stands on: the extension, the cluster-wide roles, the schemas.
 # Undoing them drops every object of the database (and roles other databases may use), so
@@ -79,12 +79,6 @@ class MigrationState:
         if self.applied_at is None:
             return "pending"
         return "changed" if self.changed else "applied"
-
-
-class RollbackRefused(MigrationError):
-    """A rollback that would undo more than is applied, or the foundation without --all."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 The embedded default for development and tests: initdb, timescaledb preloaded, its own
 port and unix socket. Run as root, the server runs as an unprivileged OS user
 (``postgres`` when it exists, else ``ops-db``), because PostgreSQL refuses to run as root.
+Where it lives, its connection string and whether it runs are ``ops_db.core.settings``'
+(the connection settings fall back to it); this module creates, starts and stops it.
 """
 
 from __future__ import annotations
@@ -17,21 +19,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from psycopg.conninfo import make_conninfo
-
+from ops_db.core import settings
 from ops_db.core.errors import ClusterError
 
-DEFAULT_PORT = 55432
-SUPERUSER = "postgres"
-DATABASE = "ops_db"
+DEFAULT_PORT = settings.LOCAL_PORT
+SUPERUSER = settings.LOCAL_SUPERUSER
+DATABASE = settings.LOCAL_DATABASE
 EDITIONS = ("apache", "timescale")
 
 
 def pg_bindir() -> Path:
     """PostgreSQL's server binaries: $OPS_DB_PG_BINDIR, else what pg_config names."""
-    configured = os.environ.get("OPS_DB_PG_BINDIR")
+    configured = settings.pg_bindir_setting()
     if configured:
-        return Path(configured)
+        return configured
     pg_config = shutil.which("pg_config")
     if pg_config:
         out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
@@ -77,13 +78,8 @@ class LocalCluster:
 
     @classmethod
     def from_env(cls) -> LocalCluster:
-        home = Path(os.environ.get("OPS_DB_HOME") or Path.cwd() / ".ops-db").resolve()
-        saved = home / "cluster.json"
-        if saved.exists():
-            meta = json.loads(saved.read_text())
-            return cls(home, int(meta["port"]), meta.get("license"), Path(meta["bindir"]))
-        port = int(os.environ.get("OPS_DB_PORT") or DEFAULT_PORT)
-        return cls(home, port, os.environ.get("OPS_DB_TIMESCALEDB_LICENSE") or None)
+        found = settings.local_cluster()
+        return cls(found.home, found.port, found.license, found.bindir)
 
     # -- layout -------------------------------------------------------------------------
     @property
@@ -99,7 +95,7 @@ class LocalCluster:
         return self.home / "log" / "server.log"
 
     def conninfo(self, dbname: str = DATABASE) -> str:
-        return make_conninfo(host=str(self.socket_dir), port=str(self.port), user=SUPERUSER, dbname=dbname)
+        return settings.local_conninfo(self.home, self.port, dbname)
 
     def url(self, dbname: str = DATABASE) -> str:
         return f"postgresql://{SUPERUSER}@/{dbname}?host={self.socket_dir}&port={self.port}"
@@ -161,10 +157,7 @@ class LocalCluster:
         return (self.data_dir / "PG_VERSION").exists()
 
     def is_running(self) -> bool:
-        if not (self.data_dir / "postmaster.pid").exists():
-            return False
-        bindir = self.bindir or pg_bindir()
-        return self._run([str(bindir / "pg_ctl"), "status", "-D", str(self.data_dir)], check=False).returncode == 0
+        return settings.local_cluster_running(self.home)
 
     def init(self) -> None:
         bindir = self.bindir = self.bindir or pg_bindir()

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import psycopg
 
 from ops_db.core import settings
-from ops_db.core.errors import MigrationError
+from ops_db.core.errors import ConfigurationError, MigrationBlocked
 
 T = TypeVar("T")
 
@@ -35,10 +35,6 @@ SELECT a.pid, coalesce(a.usename, ''), coalesce(a.application_name, ''), coalesc
  WHERE a.pid = ANY (pg_blocking_pids(%(pid)s))
  ORDER BY a.xact_start NULLS LAST
 """
-
-
-class MigrationBlocked(MigrationError):
-    """A migration kept timing out on a lock held by another session until the retry deadline."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +55,9 @@ class LockPolicy:
             else settings.env_float("OPS_DB_MIGRATE_STATEMENT_TIMEOUT", 0.0),
         )
         if policy.lock_wait <= 0:
-            raise MigrationError("OPS_DB_MIGRATE_LOCK_WAIT must be more than 0 seconds")
+            raise ConfigurationError("OPS_DB_MIGRATE_LOCK_WAIT must be more than 0 seconds")
         if policy.deadline < 0 or policy.statement_timeout < 0:
-            raise MigrationError("OPS_DB_MIGRATE_RETRY_DEADLINE and _STATEMENT_TIMEOUT must not be negative")
+            raise ConfigurationError("OPS_DB_MIGRATE_RETRY_DEADLINE and _STATEMENT_TIMEOUT must not be negative")
         return policy
 
     def apply(self, conn: psycopg.Connection[Any]) -> None:
@@ -73,7 +69,7 @@ class LockPolicy:
 
 
 @dataclass(frozen=True)
-class Blocker:
+class LockBlocker:
     pid: int
     user: str
     application: str
@@ -96,7 +92,7 @@ class BlockerWatch:
         self.conninfo = conninfo
         self.pid = pid
         self.every = every
-        self.last: list[Blocker] = []
+        self.last: list[LockBlocker] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ops-db blocker watch", daemon=True)
 
@@ -105,7 +101,7 @@ class BlockerWatch:
             self.conninfo, autocommit=True, application_name="ops-db migrate (watch)"
         ) as conn:
             while not self._stop.wait(self.every):
-                found = [Blocker(*row) for row in conn.execute(BLOCKERS_SQL, {"pid": self.pid}).fetchall()]
+                found = [LockBlocker(*row) for row in conn.execute(BLOCKERS_SQL, {"pid": self.pid}).fetchall()]
                 if found:
                     self.last = found
 
@@ -150,7 +146,7 @@ def with_lock_retries(
 
 
 def blocked(
-    policy: LockPolicy, what: str, attempts: int, blockers: list[Blocker], outcome: str = "applied"
+    policy: LockPolicy, what: str, attempts: int, blockers: list[LockBlocker], outcome: str = "applied"
 ) -> MigrationBlocked:
     on = next((b.waited_on for b in blockers if b.waited_on), None)
     head = (

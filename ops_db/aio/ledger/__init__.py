@@ -1,0 +1,1 @@
+"""The trading ledger, async: orders and fills, positions and P&L, strategies, the kill switch, alerts."""
