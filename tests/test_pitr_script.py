@@ -47,3 +47,11 @@ def test_configuration_errors() -> None:
     assert missing.returncode == ExitCode.CONFIG and "PGBACKREST_CONFIG" in missing.stderr
     unreadable = _run("info", PGBACKREST_CONFIG="/nonexistent/pgbackrest.conf")
     assert unreadable.returncode == ExitCode.CONFIG
+
+
+def test_ops_db_pitr_run_is_the_script() -> None:
+    from tests.ha_helpers import cli
+
+    shown = cli("pitr", "run", "--help")
+    assert shown.returncode == 0 and "restore TIME NEW_DATA_DIR" in shown.stdout
+    assert cli("pitr", "run", "info").returncode == ExitCode.CONFIG  # no PGBACKREST_CONFIG

@@ -222,6 +222,29 @@ def pitr_configure(
             console.print("archiving configured (reloaded)")
 
 
+@pitr_app.command(
+    "run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+)
+def pitr_run(ctx: typer.Context) -> None:
+    """Run the shipped scripts/pitr.sh with the arguments given (setup, full, diff, verify, restore ...).
+
+    E.g. `ops-db pitr run full`, `ops-db pitr run --help`. Its exit code is this command's.
+    """
+    import os
+    import shutil
+    import sys
+
+    from ops_db.core.errors import ConfigurationError
+    from ops_db.core.paths import scripts_dir
+
+    bash = shutil.which("bash")
+    if bash is None:
+        raise ConfigurationError("bash is not installed")
+    sys.stdout.flush()
+    # exec, not a child: the exit code, signals and kill -9 of the script are this command's.
+    os.execv(bash, [bash, str(scripts_dir() / "pitr.sh"), *ctx.args])  # noqa: S606
+
+
 @pitr_app.command("check", cls=NagiosCommand)
 def pitr_check(
     config: Annotated[Path, typer.Option("--config", envvar="PGBACKREST_CONFIG", help="pgbackrest.conf to read.")],
