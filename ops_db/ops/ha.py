@@ -43,7 +43,7 @@ from ops_db.ops.nodes import (
     make_dirs,
     node_role_of,
     own,
-    pid_alive,
+    pid_running,
     postmaster_pid,
     spawn_as_server,
     stop_pid,
@@ -109,11 +109,7 @@ class HANode:
         return self.dir / "patroni.pid"
 
     def patroni_pid(self) -> int | None:
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        return pid if pid_alive(pid) else None
+        return pid_running(self.pid_file, str(self.config))
 
     def postmaster_pid(self) -> int | None:
         return postmaster_pid(self.data_dir)
@@ -217,11 +213,7 @@ class HACluster:
         return self.home / "etcd"
 
     def etcd_pid(self) -> int | None:
-        try:
-            pid = int((self.etcd_dir / "etcd.pid").read_text().strip())
-        except (OSError, ValueError):
-            return None
-        return pid if pid_alive(pid) else None
+        return pid_running(self.etcd_dir / "etcd.pid", str(self.etcd_dir / "data"))
 
     def _etcd_healthy(self) -> bool | None:
         health = _http_json(f"http://127.0.0.1:{self.etcd_client_port}/health")

@@ -150,6 +150,30 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
+def cmdline(pid: int) -> str:
+    """A process's command line, arguments joined by spaces ("" when it is gone or unreadable)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as raw:
+            return raw.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def pid_running(pid_file: Path, marker: str) -> int | None:
+    """The pid in ``pid_file`` when that process is alive and its command line names ``marker``.
+
+    The marker (its configuration file, its data directory) guards against a recycled pid: a pid
+    file left by a killed program must never make us signal an unrelated process.
+    """
+    try:
+        pid = int(pid_file.read_text().split("\n", 1)[0].strip())
+    except (OSError, ValueError):
+        return None
+    if pid <= 0 or not pid_alive(pid):
+        return None
+    return pid if marker in cmdline(pid) else None
+
+
 def stop_pid(pid: int, *, timeout: float = 30, sig: int = signal.SIGTERM) -> None:
     """Signal a process and wait for it to go; SIGKILL it (and its session) after ``timeout``."""
     if not pid_alive(pid):
@@ -173,15 +197,8 @@ def stop_pid(pid: int, *, timeout: float = 30, sig: int = signal.SIGTERM) -> Non
 
 
 def postmaster_pid(data_dir: Path) -> int | None:
-    """The running postmaster's pid from postmaster.pid, or None."""
-    try:
-        first = (data_dir / "postmaster.pid").read_text().split("\n", 1)[0].strip()
-    except OSError:
-        return None
-    if not first.isdigit():
-        return None
-    pid = int(first)
-    return pid if pid_alive(pid) else None
+    """The running postmaster's pid from postmaster.pid (a postgres process started on ``data_dir``), or None."""
+    return pid_running(data_dir / "postmaster.pid", str(data_dir))
 
 
 def wait_for(probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.2) -> T:
