@@ -71,6 +71,12 @@ def setup() -> Iterator[Setup]:
             assert "restart" in configured.stdout  # archive_mode was off
             primary.down()
             primary.start()
+            with psycopg.connect(primary.conninfo("postgres")) as conn:
+                settings = dict(conn.execute(
+                    "SELECT name, setting FROM pg_settings WHERE name IN ('archive_mode', 'archive_timeout',"
+                    " 'archive_command')").fetchall())
+            assert settings["archive_mode"] == "on" and settings["archive_timeout"] == "60"
+            assert settings["archive_command"].endswith(f"--config={layout.config} --stanza=ops-db archive-push %p")
             yield Setup(base, primary, layout)
         finally:
             if (restored / "PG_VERSION").exists():
@@ -164,6 +170,10 @@ def test_restore_to_a_time_brings_back_exactly_what_was_before_it(setup: Setup) 
     assert health.backups == 2
     assert health.newest_backup is not None and health.newest_backup["type"] == "diff"
     assert health.result.value is not None and health.result.value < 600
+    # Graded by age: a day and more without a new backup warns, two days is critical (26 h / 50 h defaults).
+    later = time.time() + 27 * 3600
+    assert backup_health(setup.layout.config, now=later).status == Status.WARNING
+    assert backup_health(setup.layout.config, now=later + 24 * 3600).status == Status.CRITICAL
     shown = cli("pitr", "check", "--config", str(setup.layout.config), "--url", setup.primary.url(), "--json")
     assert shown.returncode == 0, shown.stdout + shown.stderr
     assert json.loads(shown.stdout)["status"] == "OK"

@@ -87,14 +87,23 @@ def archive_command(layout: Layout) -> str:
     return f"{pgbackrest} --config={layout.config} --stanza={layout.stanza} archive-push %p"
 
 
+ARCHIVE_TIMEOUT = "60s"  # a quiet server still ships its WAL within a minute: the RPO of a lost disk
+
+
 def enable_archiving(conninfo: str, layout: Layout) -> bool:
-    """ALTER SYSTEM archive_mode and archive_command (and wal_level replica). True when a restart is needed."""
+    """ALTER SYSTEM archive_mode, archive_command, archive_timeout (when unset) and wal_level replica.
+
+    True when a restart is needed (archive_mode or wal_level changed).
+    """
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        row = conn.execute("SELECT current_setting('archive_mode'), current_setting('wal_level')").fetchone()
+        row = conn.execute("SELECT current_setting('archive_mode'), current_setting('wal_level'),"
+                           " current_setting('archive_timeout')").fetchone()
         assert row is not None
-        mode, wal_level = row
+        mode, wal_level, timeout = row
         conn.execute(sql.SQL("ALTER SYSTEM SET archive_command = {}").format(sql.Literal(archive_command(layout))))
         conn.execute("ALTER SYSTEM SET archive_mode = 'on'")
+        if timeout in ("0", "0s"):
+            conn.execute(sql.SQL("ALTER SYSTEM SET archive_timeout = {}").format(sql.Literal(ARCHIVE_TIMEOUT)))
         if wal_level == "minimal":
             conn.execute("ALTER SYSTEM SET wal_level = 'replica'")
         conn.execute("SELECT pg_reload_conf()")
