@@ -109,7 +109,11 @@ def test_every_node_reports_its_role_and_lag(replica_set: ReplicaSet) -> None:
     # The health command's replication check, asked of a standby, reports that standby's own lag.
     health = cli("health", "--only", "replication", "--url", replica_set.standbys()[1].url())
     assert health.returncode == 0, health.stdout + health.stderr
-    assert "replica" in health.stdout
+    assert "this replica's replay lag" in health.stdout
+    # And asked of the primary, the worst lag of its two standbys.
+    health = cli("health", "--only", "replication", "--url", replica_set.primary.url())
+    assert health.returncode == 0, health.stdout + health.stderr
+    assert "of 2 replica(s)" in health.stdout
 
 
 def test_the_read_url_reaches_a_standby(replica_set: ReplicaSet) -> None:
