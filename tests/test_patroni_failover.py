@@ -107,6 +107,18 @@ class Writers:
         return min(times) if times else None
 
 
+def _probe_writable(url: str, since: float, found: list[float]) -> None:
+    """Try a write on a new connection every 0.1 s until one commits (or WRITE_RESUME_BOUND passes)."""
+    while time.monotonic() - since < WRITE_RESUME_BOUND:
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=2) as conn:
+                conn.execute("INSERT INTO ha_probe DEFAULT VALUES")
+            found.append(time.monotonic())
+            return
+        except psycopg.Error:
+            time.sleep(0.1)
+
+
 def test_kill_the_leader_while_writing_orders(ha_cluster: tuple[HACluster, float]) -> None:
     cluster, bootstrap = ha_cluster
     url = cluster.url()
@@ -115,12 +127,15 @@ def test_kill_the_leader_while_writing_orders(ha_cluster: tuple[HACluster, float
     healthy = cluster.wait_healthy(timeout=60)  # the "Sync Standby" role is there before anything is measured
     old_leader = cluster.node(healthy["leader"])
 
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute("CREATE TABLE ha_probe (at timestamptz NOT NULL DEFAULT clock_timestamp())")
     with psycopg.connect(url) as conn:
         name = f"ha-{uuid.uuid4().hex[:8]}"
         strategy_id = strategies.create_strategy(conn, name, max_order_quantity=Decimal(1000)).id
         conn.commit()
 
     prefix = f"ha-{uuid.uuid4().hex[:8]}"
+    writable: list[float] = []
     pool: ConnectionPool[Any] = ConnectionPool(
         url, min_size=WRITERS, max_size=WRITERS + 1, open=False, check=ConnectionPool.check_connection,
         timeout=30, reconnect_timeout=300, name="ha-writers",
@@ -138,6 +153,12 @@ def test_kill_the_leader_while_writing_orders(ha_cluster: tuple[HACluster, float
         os.kill(postmaster, signal.SIGKILL)
         killed_at = time.monotonic()
         acked_at_kill = len(writers.acked)
+        # Beside the pool: a fresh connection per attempt, no backoff, shows when the cluster itself
+        # accepts a write again (a row written: its commit waits for the sync standby like an order's;
+        # a transaction that only takes an xid writes no WAL before its commit and would not wait).
+        probe_url = cluster.url("postgres")
+        probe = threading.Thread(target=_probe_writable, args=(probe_url, killed_at, writable), daemon=True)
+        probe.start()
 
         def new_leader() -> str | None:
             name = cluster.leader()
@@ -156,6 +177,7 @@ def test_kill_the_leader_while_writing_orders(ha_cluster: tuple[HACluster, float
                                 "writes to resume on the new leader")
         resumed_after = resumed_at - killed_at
         time.sleep(WRITE_AFTER)
+        probe.join(timeout=WRITE_RESUME_BOUND)
     finally:
         writers.join()
         pool.close(timeout=10)
@@ -199,6 +221,7 @@ def test_kill_the_leader_while_writing_orders(ha_cluster: tuple[HACluster, float
         "bootstrap_s": round(bootstrap, 2),
         "promoted_after_s": round(promoted_after, 2),
         "sync_standby_after_s": round(sync_after, 2),
+        "cluster_writable_after_s": round(writable[0] - killed_at, 2) if writable else None,
         "writes_resumed_after_s": round(resumed_after, 2),
         "acknowledged": len(acked),
         "present": len(present),
