@@ -184,11 +184,10 @@ def copy_rows(
     return sent
 
 
-def next_notification(conn: Connection[Any], timeout: float | None) -> psycopg.Notify | None:
-    """The next notification on the channels ``conn`` listens to, waiting at most ``timeout``
-    seconds (None: until one comes); None when none came. A connection lost while waiting is a
-    DatabaseUnavailable."""
+def next_notifications(conn: Connection[Any], timeout: float | None) -> list[psycopg.Notify]:
+    """The next notifications on the channels ``conn`` listens to, waiting at most ``timeout``
+    seconds (None: until one comes): usually one, more when several arrived together (psycopg
+    hands over the whole packet, and a notification left unread would be lost); empty when none
+    came. A connection lost while waiting is a DatabaseUnavailable."""
     with map_errors():
-        for notify in conn.notifies(timeout=timeout, stop_after=1):
-            return notify
-    return None
+        return [notify for notify in conn.notifies(timeout=timeout, stop_after=1)]

@@ -17,8 +17,8 @@ from typing import Any
 
 import psycopg
 
-from ops_db.ledger import orders, positions, strategies
 from ops_db.core import db
+from ops_db.ledger import orders, positions, strategies
 from ops_db.reports import svg
 from ops_db.reports.html import Page, cards, snapshot, table
 
@@ -188,8 +188,9 @@ def render(review: OrderReview) -> str:
     page.section(
         "approval-queue", "Approval queue",
         table(["order", "strategy", "symbol", "side", "quantity", "risk score", "reasons", "staged by", "age"],
-              [[o.client_order_id, review.strategy_names.get(o.strategy_id, str(o.strategy_id)), o.symbol, o.side, o.quantity, o.risk_score,
-                "; ".join(o.approval_reasons) or "—", o.created_by, _age(o.created_at, review.generated_at)]
+              [[o.client_order_id, review.strategy_names.get(o.strategy_id, str(o.strategy_id)), o.symbol, o.side,
+                o.quantity, o.risk_score, "; ".join(o.approval_reasons) or "—", o.created_by,
+                _age(o.created_at, review.generated_at)]
                for o in review.queue], empty="nothing awaits approval", name="approval-queue"),
     )
     page.section(

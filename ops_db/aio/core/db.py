@@ -190,11 +190,10 @@ async def copy_rows(
     return sent
 
 
-async def next_notification(conn: AsyncConnection[Any], timeout: float | None) -> psycopg.Notify | None:
-    """The next notification on the channels ``conn`` listens to, waiting at most ``timeout``
-    seconds (None: until one comes); None when none came. A connection lost while waiting is a
-    DatabaseUnavailable."""
+async def next_notifications(conn: AsyncConnection[Any], timeout: float | None) -> list[psycopg.Notify]:
+    """The next notifications on the channels ``conn`` listens to, waiting at most ``timeout``
+    seconds (None: until one comes): usually one, more when several arrived together (psycopg
+    hands over the whole packet, and a notification left unread would be lost); empty when none
+    came. A connection lost while waiting is a DatabaseUnavailable."""
     with map_errors():
-        async for notify in conn.notifies(timeout=timeout, stop_after=1):
-            return notify
-    return None
+        return [notify async for notify in conn.notifies(timeout=timeout, stop_after=1)]
