@@ -57,9 +57,9 @@ def add_column_everywhere(conninfo: str) -> list[str]:
 
 def _runnable(edition: str) -> dict[str, Callable[..., Any]]:
     """Every public function with a baseline that runs on a connection in a transaction."""
-    skipped = set(bad_input.EXEMPT) | {"orders.order_updates"}  # order_updates: autocommit, below
+    skipped = set(bad_input.EXEMPT) | {"ledger.orders.order_updates"}  # order_updates: autocommit, below
     if edition != "timescale":
-        skipped.add("rollups.refresh_continuous_aggregates")  # continuous aggregates: timescale only
+        skipped.add("ops.rollups.refresh_continuous_aggregates")  # continuous aggregates: timescale only
     return {name: func for name, func in sorted(bad_input.public_functions().items()) if name not in skipped}
 
 

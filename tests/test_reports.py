@@ -214,3 +214,23 @@ def test_since_is_parsed_or_refused(fresh_db: str, tmp_path: Path) -> None:
     assert main(["report", "orders", "--url", fresh_db, "--html", page, "--since", "2026-01-01T00:00:00"]) != 0
     assert main(["report", "orders", "--url", fresh_db, "--html", page, "--since", "yesterday"]) != 0
 
+
+
+def test_a_long_approval_queue_shows_its_oldest_and_counts_the_rest(fresh_db: str, tmp_path: Path) -> None:
+    from ops_db.reports.orders import QUEUE_ROWS
+
+    with psycopg.connect(fresh_db) as conn:
+        strategy = strategies.create_strategy(conn, "Four eyes", requires_approval=True)
+        conn.execute(
+            "SELECT trading.screen_order((trading.stage_order('queue-' || g, %(s)s, NULL, 'AAPL', 'buy', 'limit',"
+            " 1, 10, NULL, NULL, NULL, 'day', 'bulk', NULL, '{}', '{}', NULL, '{}', '{}', '{}', '{}', NULL)).id,"
+            " 'system')"
+            " FROM generate_series(1, %(n)s) AS g", {"s": strategy.id, "n": QUEUE_ROWS + 7})
+        conn.commit()
+    page = tmp_path / "orders.html"
+    _report(["orders", "--url", fresh_db, "--html", str(page)])
+    dom, rendered = _open(page)
+    assert dom.cards["awaiting approval"] == f"{QUEUE_ROWS + 7:,}"
+    rows = dom.tables["approval-queue"]
+    assert len(rows) == QUEUE_ROWS and rows[0][0] == "queue-1", "the oldest first"
+    assert 'data-more="7"' in rendered.dom

@@ -85,6 +85,11 @@ class DatabaseUnavailable(OpsDbError):
     exit_code = ExitCode.DATABASE_UNAVAILABLE
 
 
+class StandbyConnection(DatabaseUnavailable):
+    """A writer pool met a server in recovery or read-only (a standby, a demoted primary): the
+    pool drops the connection and connects again, to the host that takes writes."""
+
+
 class Locked(OpsDbError):
     """Another run of the same operation holds its lock; nothing was done."""
 

@@ -174,6 +174,23 @@ def pool_timeout() -> float:
 
 
 # -- backups (the variables scripts/backup.sh and restore.sh document) ----------------------
+def read_urls() -> list[str]:
+    """Where reads may go (OPS_DB_READ_URL): one connection string (a URL or key=value words), or
+    several URLs separated by spaces, tried in order; a multi-host URL with
+    target_session_attrs=prefer-standby counts as one. Empty when reads go to the primary."""
+    raw = (env_str("OPS_DB_READ_URL") or "").strip()
+    if not raw:
+        return []
+    parts = raw.split()
+    urls = all(part.startswith(("postgresql://", "postgres://")) for part in parts)
+    return [_validated(part, "OPS_DB_READ_URL") for part in (parts if urls else [raw])]
+
+
+def read_max_lag() -> float:
+    """Seconds of replay lag past which a replica is skipped for reads (OPS_DB_READ_MAX_LAG, 30)."""
+    return env_quantity("OPS_DB_READ_MAX_LAG", 30.0)
+
+
 def backup_dir() -> Path:
     """BACKUP_DIR: where backup.sh keeps the sets (default /var/backups/ops-db)."""
     return Path(env_str("BACKUP_DIR") or "/var/backups/ops-db")

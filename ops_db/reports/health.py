@@ -17,9 +17,8 @@ from typing import Any
 
 import psycopg
 
-from ops_db.ops import rollups
 from ops_db.core import db, settings
-from ops_db.ops import backup, stats
+from ops_db.ops import backup, rollups, stats
 from ops_db.ops.health import HealthReport, run_checks
 from ops_db.reports.html import Page, cards, snapshot, status, table
 

@@ -17,10 +17,12 @@ from typing import Any
 
 import psycopg
 
-from ops_db.ledger import orders, positions, strategies
 from ops_db.core import db
+from ops_db.ledger import orders, positions, strategies
 from ops_db.reports import svg
 from ops_db.reports.html import Page, cards, snapshot, table
+
+QUEUE_ROWS = 500  # the oldest orders awaiting approval shown one by one; the card counts them all
 
 
 @dataclass(frozen=True)
@@ -188,9 +190,12 @@ def render(review: OrderReview) -> str:
     page.section(
         "approval-queue", "Approval queue",
         table(["order", "strategy", "symbol", "side", "quantity", "risk score", "reasons", "staged by", "age"],
-              [[o.client_order_id, review.strategy_names.get(o.strategy_id, str(o.strategy_id)), o.symbol, o.side, o.quantity, o.risk_score,
-                "; ".join(o.approval_reasons) or "—", o.created_by, _age(o.created_at, review.generated_at)]
-               for o in review.queue], empty="nothing awaits approval", name="approval-queue"),
+              [[o.client_order_id, review.strategy_names.get(o.strategy_id, str(o.strategy_id)), o.symbol, o.side,
+                o.quantity, o.risk_score, "; ".join(o.approval_reasons) or "—", o.created_by,
+                _age(o.created_at, review.generated_at)]
+               for o in review.queue[:QUEUE_ROWS]], empty="nothing awaits approval", name="approval-queue"),
+        *([f'<p class="empty" data-more="{len(review.queue) - QUEUE_ROWS}">and {len(review.queue) - QUEUE_ROWS:,} '
+           "more awaiting approval, newer than these</p>"] if len(review.queue) > QUEUE_ROWS else []),
     )
     page.section(
         "risk", "Risk score distribution",

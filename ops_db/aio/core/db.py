@@ -20,15 +20,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ops_db.core import settings
 from ops_db.core.error_map import map_errors
-from ops_db.core.errors import DatabaseUnavailable, NotFound
+from ops_db.core.errors import DatabaseUnavailable, NotFound, StandbyConnection
 from ops_db.core.queries import q
 from ops_db.core.rows import row_factory
 
@@ -57,12 +58,16 @@ async def connect(conninfo: str | None = None, *, autocommit: bool = False) -> A
 
 
 async def create_pool(
-    conninfo: str | None = None, *, open_wait: bool = True, timeout: float | None = None
+    conninfo: str | None = None, *, open_wait: bool = True, timeout: float | None = None, readers: bool = False
 ) -> AsyncConnectionPool:
     """A pool sized by OPS_DB_POOL_MIN / OPS_DB_POOL_MAX (defaults 1 and 10).
 
-    Every connection is checked (one empty round trip) before it is handed out, so a backend the
-    server terminated, or a connection a failover cut, costs a reconnect instead of a failed call.
+    Every connection is checked (one round trip) before it is handed out, so a backend the server
+    terminated, or a connection a failover cut, costs a reconnect instead of a failed call. A
+    writer pool (the default) also refuses a server in recovery or read-only: a demoted primary
+    never keeps serving writes from the pool, and with a multi-host URL libpq is asked for the
+    read-write host (``target_session_attrs=read-write``). ``readers=True`` makes a pool for
+    reads, which accepts standbys (see ``read_connection`` for the lag bound).
     A caller waits at most ``timeout`` (OPS_DB_POOL_TIMEOUT, 10 s) for a connection; past that,
     the server is unreachable and the call raises DatabaseUnavailable.
     """
@@ -73,8 +78,12 @@ async def create_pool(
         target,
         min_size=sizes.min_size,
         max_size=sizes.max_size,
-        kwargs={"application_name": APPLICATION_NAME, "connect_timeout": settings.connect_timeout()},
-        check=AsyncConnectionPool.check_connection,
+        kwargs={
+            "application_name": APPLICATION_NAME,
+            "connect_timeout": settings.connect_timeout(),
+            **({} if readers else {"target_session_attrs": "read-write"}),
+        },
+        check=None if readers else _check_writer,  # readers: read_connection's lag probe checks them
         timeout=wait,
         open=False,
         name="ops-db",
@@ -87,6 +96,17 @@ async def create_pool(
             await pool.close()
             raise DatabaseUnavailable(f"pool could not connect to {settings.redact(target)}") from None
     return pool
+
+
+async def _check_writer(conn: AsyncConnection[Any]) -> None:
+    """The pool's check of a writer connection: alive, and on a server that takes writes."""
+    async with conn.cursor() as cur:
+        await cur.execute("SELECT pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean")
+        found = await cur.fetchone()
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        await conn.rollback()
+    if found is None or found[0]:
+        raise StandbyConnection("the server is in recovery or read-only: not a connection for writes")
 
 
 @asynccontextmanager
@@ -190,11 +210,88 @@ async def copy_rows(
     return sent
 
 
-async def next_notification(conn: AsyncConnection[Any], timeout: float | None) -> psycopg.Notify | None:
-    """The next notification on the channels ``conn`` listens to, waiting at most ``timeout``
-    seconds (None: until one comes); None when none came. A connection lost while waiting is a
-    DatabaseUnavailable."""
+async def next_notifications(conn: AsyncConnection[Any], timeout: float | None) -> list[psycopg.Notify]:
+    """The next notifications on the channels ``conn`` listens to, waiting at most ``timeout``
+    seconds (None: until one comes): usually one, more when several arrived together (psycopg
+    hands over the whole packet, and a notification left unread would be lost); empty when none
+    came. A connection lost while waiting is a DatabaseUnavailable."""
     with map_errors():
-        async for notify in conn.notifies(timeout=timeout, stop_after=1):
-            return notify
+        return [notify async for notify in conn.notifies(timeout=timeout, stop_after=1)]
+
+
+# Replay lag of this server in seconds: 0 on a primary or on a standby that replayed all it
+# received, else the age of the last transaction it replayed; None when it has replayed none.
+_LAG = """
+SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0::float8
+            WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0::float8
+            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END
+"""
+
+
+@dataclass
+class Pools:
+    """The writer pool and, when reads may go elsewhere, one pool per read target."""
+
+    writer: AsyncConnectionPool
+    readers: Sequence[AsyncConnectionPool]
+    max_lag: float
+
+    async def close(self) -> None:
+        for pool in (*self.readers, self.writer):
+            await pool.close()
+
+
+async def create_pools(
+    conninfo: str | None = None, read_conninfos: Sequence[str] | None = None, *, max_lag: float | None = None,
+    timeout: float | None = None,
+) -> Pools:
+    """The writer pool on ``conninfo`` (the resolved settings by default) and a reader pool for each
+    of ``read_conninfos`` (OPS_DB_READ_URL by default; none: reads go to the writer). A reader that
+    cannot be reached now is still pooled: ``read_connection`` skips it until it answers."""
+    writer = await create_pool(conninfo, timeout=timeout)
+    targets = settings.read_urls() if read_conninfos is None else list(read_conninfos)
+    readers = [await create_pool(target, open_wait=False, timeout=timeout, readers=True) for target in targets]
+    return Pools(writer, readers, settings.read_max_lag() if max_lag is None else max_lag)
+
+
+async def replica_lag(conn: AsyncConnection[Any]) -> float | None:
+    """Seconds this server's data is behind its primary (0 on the primary itself)."""
+    with map_errors():
+        async with conn.cursor() as cur:
+            await cur.execute(_LAG)
+            found = await cur.fetchone()
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            await conn.rollback()
+    return None if found is None or found[0] is None else float(found[0])
+
+
+async def _fresh_reader(pools: Pools, wait: float) -> AsyncConnectionPool | None:
+    """The first reader pool that answers within ``wait`` seconds with its lag within the bound."""
+    for pool in pools.readers:
+        try:
+            async with pool.connection(timeout=wait) as probe:
+                lag = await replica_lag(probe)
+        except (PoolTimeout, psycopg.Error, DatabaseUnavailable):
+            continue  # unreachable now: the next read tries it again
+        if lag is not None and lag <= pools.max_lag:
+            return pool
     return None
+
+
+@asynccontextmanager
+async def read_connection(pools: Pools, *, wait: float = 2.0) -> AsyncIterator[AsyncConnection[Any]]:
+    """A connection for reads: from the first reader whose replay lag is within ``pools.max_lag``
+    (a replica further behind, or unreachable within ``wait`` seconds, is skipped), else from the
+    writer. The read functions (bars, latest prices, analytics, order and position listings,
+    reports) take any connection; this picks one that is fresh enough. The probe (one round trip)
+    is also the liveness check of reader pools."""
+    pool = await _fresh_reader(pools, wait) or pools.writer
+    async with connection(pool) as conn:
+        yield conn
+
+
+@asynccontextmanager
+async def write_connection(pools: Pools) -> AsyncIterator[AsyncConnection[Any]]:
+    """A connection for writes, from the writer pool (never a standby)."""
+    async with connection(pools.writer) as conn:
+        yield conn

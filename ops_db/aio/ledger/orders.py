@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ops_db.aio.core.db import execute, fetch_all, fetch_one, fetch_optional, next_notification
+from ops_db.aio.core.db import execute, fetch_all, fetch_one, fetch_optional, next_notifications
 from ops_db.core.contract import api
 from ops_db.core.errors import OrderNotFound, ValidationError
 from ops_db.model.ledger import (
@@ -361,8 +361,7 @@ async def _updates(
         wait = None if deadline is None else deadline - time.monotonic()
         if wait is not None and wait <= 0:
             return
-        notify = await next_notification(conn, wait)
-        if notify is not None:
+        for notify in await next_notifications(conn, wait):
             ids = order_ids_of(notify.payload) if notify.channel == CHANNEL else None
             update = await read_update(conn, *ids) if ids is not None else None
             if update is not None:
