@@ -242,8 +242,10 @@ class NodeRole:
     """A node's role and how far behind it is.
 
     On a standby: its own replay lag (0 when it has replayed all it received: an idle primary
-    does not make an idle standby "late"; just after a restart the receive position can sit
-    behind the replay position, which is no lag either). On a primary: the worst replay lag of
+    does not make an idle standby "late"). Just after a restart, until it streams again, the
+    receive position sits behind the replay position (it restarts at a segment boundary): counted
+    as no lag here, since it replayed all it has; read routing (ops_db.core.db.replica_lag) is
+    stricter and skips such a standby until it streams. On a primary: the worst replay lag of
     its standbys.
     """
 
