@@ -2,16 +2,17 @@
 
 A three-node Patroni cluster on 127.0.0.1 (one etcd, strict synchronous mode; ops_db.ops.ha,
 deploy/patroni.yml.tmpl), migrated with `ops-db migrate --url <multi-host URL>`. Writer threads
-stage orders through ops_db.ledger.orders.stage_order on a psycopg_pool pool opened on the multi-host URL
-(target_session_attrs=read-write). Once the sync standby is in place the test kills the leader and
-shows:
+stage orders through ops_db.ledger.orders.stage_order on ops-db's own pools (ops_db.core.db.create_pools:
+a psycopg_pool writer pool on the multi-host URL, target_session_attrs=read-write and a check per
+checkout that refuses a server in recovery; a reader pool on the prefer-standby URL). Once the sync
+standby is in place the test kills the leader and shows:
 
 - writes resume on the new leader within WRITE_RESUME_BOUND seconds (measured: see docs/deployment.md);
 - every order whose commit was acknowledged is present afterwards (acknowledged vs present, 0 lost);
 - the audit trail is complete: every order has its 'created' event in trading.order_events;
 - `ops-db maintain` works on the new leader (apache edition);
 - once the old leader has rejoined (pg_rewind), every node answers the role/lag query and
-  `ops-db health --only replication`.
+  `ops-db health --only replication`, and read_connection is served by a standby.
 
 Figures are printed (pytest -s) and, when OPS_DB_HA_FIGURES names a file, appended to it as JSON.
 """
@@ -26,12 +27,11 @@ import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import psycopg
 import pytest
-from psycopg_pool import ConnectionPool
 
+from ops_db.core import db
 from ops_db.ledger import orders, strategies
 from ops_db.ops.ha import HACluster
 from ops_db.ops.nodes import node_role_of
@@ -58,11 +58,22 @@ def ha_cluster() -> Iterator[tuple[HACluster, float]]:
         assert_nothing_left(base)
 
 
+@pytest.fixture()
+def ha_pools(ha_cluster: tuple[HACluster, float]) -> Iterator[db.Pools]:
+    """ops-db's pools on the cluster: the writer on the read-write URL, one reader on the prefer-standby URL."""
+    cluster, _ = ha_cluster
+    pools = db.create_pools(cluster.url(), [cluster.url(read=True)], max_lag=30, timeout=10)
+    try:
+        yield pools
+    finally:
+        pools.close()
+
+
 class Writers:
     """Threads staging orders through the pool until stopped; each acknowledged order is recorded."""
 
-    def __init__(self, pool: ConnectionPool[Any], strategy_id: int, prefix: str) -> None:
-        self.pool = pool
+    def __init__(self, pools: db.Pools, strategy_id: int, prefix: str) -> None:
+        self.pools = pools
         self.strategy_id = strategy_id
         self.prefix = prefix
         self.acked: list[tuple[str, float, int]] = []  # client order id, when acknowledged, by which port
@@ -77,7 +88,7 @@ class Writers:
             n += 1
             client_id = f"{self.prefix}-{writer}-{n}"
             try:
-                with self.pool.connection(timeout=10) as conn:
+                with db.write_connection(self.pools) as conn:
                     port = conn.info.port
                     orders.stage_order(
                         conn, client_order_id=client_id, strategy_id=self.strategy_id, symbol="MSFT", side="buy",
@@ -119,7 +130,7 @@ def _probe_writable(url: str, since: float, found: list[float]) -> None:
             time.sleep(0.1)
 
 
-def test_kill_the_leader_while_writing_orders(ha_cluster: tuple[HACluster, float]) -> None:
+def test_kill_the_leader_while_writing_orders(ha_cluster: tuple[HACluster, float], ha_pools: db.Pools) -> None:
     cluster, bootstrap = ha_cluster
     url = cluster.url()
     migrated = cli("migrate", "--url", url)
@@ -136,12 +147,8 @@ def test_kill_the_leader_while_writing_orders(ha_cluster: tuple[HACluster, float
 
     prefix = f"ha-{uuid.uuid4().hex[:8]}"
     writable: list[float] = []
-    pool: ConnectionPool[Any] = ConnectionPool(
-        url, min_size=WRITERS, max_size=WRITERS + 1, open=False, check=ConnectionPool.check_connection,
-        timeout=30, reconnect_timeout=300, name="ha-writers",
-    )
-    pool.open(wait=True, timeout=30)
-    writers = Writers(pool, strategy_id, prefix)
+    pools = ha_pools
+    writers = Writers(pools, strategy_id, prefix)
     try:
         writers.start()
         eventually(lambda: len(writers.acked) >= 50 or None, 30, "50 acknowledged orders before the kill")
@@ -180,7 +187,6 @@ def test_kill_the_leader_while_writing_orders(ha_cluster: tuple[HACluster, float
         probe.join(timeout=WRITE_RESUME_BOUND)
     finally:
         writers.join()
-        pool.close(timeout=10)
     assert resumed_after < WRITE_RESUME_BOUND
 
     acked = {cid for cid, _, _ in writers.acked}
@@ -216,6 +222,17 @@ def test_kill_the_leader_while_writing_orders(ha_cluster: tuple[HACluster, float
         assert health.returncode == 0, f"{node.name}: {health.stdout}{health.stderr}"
     for role in roles.values():
         assert role.lag_seconds < 30
+
+    def read_on_standby() -> bool | None:
+        with db.read_connection(pools) as conn:
+            row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
+            conn.rollback()
+        return True if row and row[0] else None
+
+    eventually(read_on_standby, 30, "read_connection served by a standby after the failover")
+    with db.write_connection(pools) as conn:
+        assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (False,)
+        conn.rollback()
 
     figures = {
         "bootstrap_s": round(bootstrap, 2),
