@@ -19,7 +19,7 @@ from ops_db.core import errors
 from ops_db.core.errors import ExitCode, NagiosStatus, OpsDbError
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ("backup.sh", "restore.sh")
+SCRIPTS = ("backup.sh", "restore.sh", "pitr.sh")
 
 
 def _all_modules() -> list[str]:
