@@ -16,7 +16,10 @@ from ops_db.core.errors import ExitCode
 from ops_db.ops.migrations import FOUNDATION, Runner
 from tests.test_cli import ops_db
 
-SHARED_ENVVARS = {"OPS_DB_URL"}  # the connection: every command talks to the same database
+# Variables that say *where*, not what to do, shared on purpose: the connection every command talks
+# to, the HA cluster's home every `ops-db ha` command works on, and the pgBackRest configuration and
+# stanza every `ops-db pitr` command reads (as pgBackRest's own tools share them).
+SHARED_ENVVARS = {"OPS_DB_URL", "OPS_DB_HA_HOME", "PGBACKREST_CONFIG", "PITR_STANZA"}
 
 
 def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
