@@ -99,14 +99,37 @@ def create_pool(
     return pool
 
 
+_READ_ONLY = "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean"
+
+# Replay lag of this server in seconds: 0 on a primary or on a standby that replayed all it
+# received, else the age of the last transaction it replayed; None when it has replayed none.
+_LAG = """
+SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0::float8
+            WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0::float8
+            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END
+"""
+
+
+def _one_value(conn: Connection[Any], query: str) -> Any:
+    """The one value ``query`` returns, in one round trip whatever the connection's mode: an idle
+    non-autocommit connection is switched to autocommit for it (no BEGIN, no ROLLBACK), as
+    psycopg_pool's own check_connection does."""
+    switched = not conn.autocommit
+    if switched:
+        conn.set_autocommit(True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query)
+            found = cur.fetchone()
+    finally:
+        if switched and not conn.closed:
+            conn.set_autocommit(False)
+    return None if found is None else found[0]
+
+
 def _check_writer(conn: Connection[Any]) -> None:
     """The pool's check of a writer connection: alive, and on a server that takes writes."""
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean")
-        found = cur.fetchone()
-    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-        conn.rollback()
-    if found is None or found[0]:
+    if _one_value(conn, _READ_ONLY) is not False:
         raise StandbyConnection("the server is in recovery or read-only: not a connection for writes")
 
 
@@ -213,15 +236,6 @@ def next_notifications(conn: Connection[Any], timeout: float | None) -> list[psy
         return [notify for notify in conn.notifies(timeout=timeout, stop_after=1)]
 
 
-# Replay lag of this server in seconds: 0 on a primary or on a standby that replayed all it
-# received, else the age of the last transaction it replayed; None when it has replayed none.
-_LAG = """
-SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0::float8
-            WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0::float8
-            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END
-"""
-
-
 @dataclass
 class Pools:
     """The writer pool and, when reads may go elsewhere, one pool per read target."""
@@ -251,12 +265,8 @@ def create_pools(
 def replica_lag(conn: Connection[Any]) -> float | None:
     """Seconds this server's data is behind its primary (0 on the primary itself)."""
     with map_errors():
-        with conn.cursor() as cur:
-            cur.execute(_LAG)
-            found = cur.fetchone()
-        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            conn.rollback()
-    return None if found is None or found[0] is None else float(found[0])
+        lag = _one_value(conn, _LAG)
+    return None if lag is None else float(lag)
 
 
 def _fresh_reader(pools: Pools, wait: float) -> ConnectionPool | None:

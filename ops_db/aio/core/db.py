@@ -98,14 +98,37 @@ async def create_pool(
     return pool
 
 
+_READ_ONLY = "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean"
+
+# Replay lag of this server in seconds: 0 on a primary or on a standby that replayed all it
+# received, else the age of the last transaction it replayed; None when it has replayed none.
+_LAG = """
+SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0::float8
+            WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0::float8
+            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END
+"""
+
+
+async def _one_value(conn: AsyncConnection[Any], query: str) -> Any:
+    """The one value ``query`` returns, in one round trip whatever the connection's mode: an idle
+    non-autocommit connection is switched to autocommit for it (no BEGIN, no ROLLBACK), as
+    psycopg_pool's own check_connection does."""
+    switched = not conn.autocommit
+    if switched:
+        await conn.set_autocommit(True)
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(query)
+            found = await cur.fetchone()
+    finally:
+        if switched and not conn.closed:
+            await conn.set_autocommit(False)
+    return None if found is None else found[0]
+
+
 async def _check_writer(conn: AsyncConnection[Any]) -> None:
     """The pool's check of a writer connection: alive, and on a server that takes writes."""
-    async with conn.cursor() as cur:
-        await cur.execute("SELECT pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean")
-        found = await cur.fetchone()
-    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-        await conn.rollback()
-    if found is None or found[0]:
+    if await _one_value(conn, _READ_ONLY) is not False:
         raise StandbyConnection("the server is in recovery or read-only: not a connection for writes")
 
 
@@ -219,15 +242,6 @@ async def next_notifications(conn: AsyncConnection[Any], timeout: float | None) 
         return [notify async for notify in conn.notifies(timeout=timeout, stop_after=1)]
 
 
-# Replay lag of this server in seconds: 0 on a primary or on a standby that replayed all it
-# received, else the age of the last transaction it replayed; None when it has replayed none.
-_LAG = """
-SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0::float8
-            WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0::float8
-            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END
-"""
-
-
 @dataclass
 class Pools:
     """The writer pool and, when reads may go elsewhere, one pool per read target."""
@@ -257,12 +271,8 @@ async def create_pools(
 async def replica_lag(conn: AsyncConnection[Any]) -> float | None:
     """Seconds this server's data is behind its primary (0 on the primary itself)."""
     with map_errors():
-        async with conn.cursor() as cur:
-            await cur.execute(_LAG)
-            found = await cur.fetchone()
-        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            await conn.rollback()
-    return None if found is None or found[0] is None else float(found[0])
+        lag = await _one_value(conn, _LAG)
+    return None if lag is None else float(lag)
 
 
 async def _fresh_reader(pools: Pools, wait: float) -> AsyncConnectionPool | None:
