@@ -208,11 +208,13 @@ def test_pages_are_written_atomically(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["page.html"], "no temporary file left behind"
 
 
-def test_since_is_parsed_or_refused(fresh_db: str, tmp_path: Path) -> None:
+def test_since_is_parsed_or_refused(fresh_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     page = str(tmp_path / "o.html")
     assert main(["report", "orders", "--url", fresh_db, "--html", page, "--since", "2026-01-01T00:00:00+00:00"]) == 0
     assert main(["report", "orders", "--url", fresh_db, "--html", page, "--since", "2026-01-01T00:00:00"]) != 0
     assert main(["report", "orders", "--url", fresh_db, "--html", page, "--since", "yesterday"]) != 0
+    assert main(["report", "orders", "--url", fresh_db, "--html", page, "--since", "999999999w"]) != 0
+    assert "reaches before the year 1" in capsys.readouterr().err  # a refusal, not an internal error
 
 
 

@@ -23,7 +23,10 @@ def parse_since(text: str, now: datetime) -> datetime:
     """A start time: a duration back from now (90m, 24h, 7d, 2w) or an ISO 8601 time with a zone."""
     found = _DURATION.match(text.strip())
     if found:
-        return now - timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
+        try:
+            return now - timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
+        except OverflowError:
+            raise ValidationError(f"--since {text[:40]!r} reaches before the year 1") from None
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:
