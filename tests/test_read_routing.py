@@ -86,6 +86,11 @@ def test_reads_go_to_a_fresh_reader_else_to_the_writer(databases: tuple[str, str
         for _ in range(3):
             with db.read_connection(pools, wait=1) as conn:
                 assert _served_by(conn) == _name(reader)  # the unreachable one skipped
+        assert list(pools.down_until) == [0], "the reader that did not answer is passed by for a while"
+        pools.down_until[0] = 0.0  # its time is up: tried again, still down, passed by again
+        with db.read_connection(pools, wait=1) as conn:
+            assert _served_by(conn) == _name(reader)
+        assert pools.down_until[0] > 0.0
         with db.write_connection(pools) as conn:
             assert _served_by(conn) == _name(writer)
         pools.max_lag = -1.0  # every reader now counts as too far behind

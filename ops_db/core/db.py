@@ -19,9 +19,10 @@ turn a missing row into the NotFound the caller names.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import psycopg
@@ -243,6 +244,9 @@ class Pools:
     writer: ConnectionPool
     readers: Sequence[ConnectionPool]
     max_lag: float
+    # Readers that did not answer, by position, and until when (time.monotonic()) reads pass them
+    # by: a replica that is down costs one read its wait, not every read.
+    down_until: dict[int, float] = field(default_factory=dict)
 
     def close(self) -> None:
         for pool in (*self.readers, self.writer):
@@ -269,14 +273,39 @@ def replica_lag(conn: Connection[Any]) -> float | None:
     return None if lag is None else float(lag)
 
 
-def _fresh_reader(pools: Pools, wait: float) -> ConnectionPool | None:
-    """The first reader pool that answers within ``wait`` seconds with its lag within the bound."""
-    for pool in pools.readers:
+READER_RETRY = 10.0  # seconds a reader that did not answer is passed by before it is tried again
+
+
+def _probe(pool: ConnectionPool, wait: float) -> float | None:
+    """The replay lag of a connection from ``pool``. Pooled connections the server dropped (it
+    restarted) fail at once and the pool discards them, so the probe tries again, as many times
+    as the pool can hold connections; a server that is down fails by the pool's ``wait``."""
+    attempts = pool.max_size + 1
+    for attempt in range(1, attempts + 1):
         try:
             with pool.connection(timeout=wait) as probe:
-                lag = replica_lag(probe)
+                return replica_lag(probe)
+        except PoolTimeout:
+            raise
+        except (psycopg.Error, DatabaseUnavailable):
+            if attempt == attempts:
+                raise
+    return None
+
+
+def _fresh_reader(pools: Pools, wait: float) -> ConnectionPool | None:
+    """The first reader pool that answers within ``wait`` seconds with its lag within the bound; one
+    that does not answer is passed by for READER_RETRY seconds."""
+    now = time.monotonic()
+    for index, pool in enumerate(pools.readers):
+        if pools.down_until.get(index, 0.0) > now:
+            continue
+        try:
+            lag = _probe(pool, wait)
         except (PoolTimeout, psycopg.Error, DatabaseUnavailable):
-            continue  # unreachable now: the next read tries it again
+            pools.down_until[index] = time.monotonic() + READER_RETRY
+            continue
+        pools.down_until.pop(index, None)
         if lag is not None and lag <= pools.max_lag:
             return pool
     return None
