@@ -150,3 +150,36 @@ def test_a_restarted_up_to_date_standby_of_an_idle_primary_serves_reads(
     assert served, "an up-to-date standby was skipped for 10 s after its restart"
     # Until it streams again, a restarted standby cannot tell whether it is behind (its receive
     # position restarts at the segment it streams from): read_connection skips it meanwhile.
+
+
+def test_a_prefer_standby_reader_that_fell_back_to_the_primary_returns_to_the_standby(
+    replica_set: ReplicaSet,
+) -> None:
+    """libpq picks a standby only when it connects: a reader pool on a prefer-standby URL that
+    connected while no standby was up (or whose standby was promoted) holds primary connections.
+    read_connection drains such a pool (at most once per READER_RETRY), so reads go back to a
+    standby once one streams, within READER_RETRY seconds."""
+    standby = _standby(replica_set)
+    standby.cluster.down()
+    found = db.create_pools(replica_set.primary.conninfo(), [replica_set.read_url()], max_lag=30, timeout=10)
+    try:
+        for _ in range(3):  # no standby up: the reader falls back to the primary, and serves
+            assert not _reads_from_standby(found)
+        assert list(found.drained_at) == [0]
+        drained = found.drained_at[0]
+        assert not _reads_from_standby(found)
+        assert found.drained_at[0] == drained, "drained again within READER_RETRY"
+        standby.cluster.start()
+        replica_set.up(1)  # streams again
+        started = time.monotonic()
+        eventually(lambda: _reads_from_standby(found) or None, db.READER_RETRY + 10,
+                   "reads back on the standby after it came up")
+        back_after = time.monotonic() - started
+        assert back_after <= db.READER_RETRY + 10
+        for _ in range(5):  # and they stay there: the pool no longer holds primary connections
+            assert _reads_from_standby(found)
+    finally:
+        found.close()
+        if not standby.cluster.is_running():
+            standby.cluster.start()
+            replica_set.up(1)

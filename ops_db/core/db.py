@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import Connection
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ops_db.core import settings
@@ -111,8 +112,8 @@ SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0::float8
 """
 
 
-def _one_value(conn: Connection[Any], query: str) -> Any:
-    """The one value ``query`` returns, in one round trip whatever the connection's mode: an idle
+def _one_row(conn: Connection[Any], query: str) -> tuple[Any, ...] | None:
+    """The one row ``query`` returns, in one round trip whatever the connection's mode: an idle
     non-autocommit connection is switched to autocommit for it (no BEGIN, no ROLLBACK), as
     psycopg_pool's own check_connection does."""
     switched = not conn.autocommit
@@ -125,6 +126,12 @@ def _one_value(conn: Connection[Any], query: str) -> Any:
     finally:
         if switched and not conn.closed:
             conn.set_autocommit(False)
+    return None if found is None else tuple(found)
+
+
+def _one_value(conn: Connection[Any], query: str) -> Any:
+    """The first value of the one row ``query`` returns (see _one_row)."""
+    found = _one_row(conn, query)
     return None if found is None else found[0]
 
 
@@ -247,6 +254,8 @@ class Pools:
     # Readers that did not answer, by position, and until when (time.monotonic()) reads pass them
     # by: a replica that is down costs one read its wait, not every read.
     down_until: dict[int, float] = field(default_factory=dict)
+    # Reader pools drained because a connection meant for a standby was on a primary, and when.
+    drained_at: dict[int, float] = field(default_factory=dict)
 
     def close(self) -> None:
         for pool in (*self.readers, self.writer):
@@ -276,38 +285,64 @@ def replica_lag(conn: Connection[Any]) -> float | None:
 READER_RETRY = 10.0  # seconds a reader that did not answer is passed by before it is tried again
 
 
-def _probe(pool: ConnectionPool, wait: float) -> float | None:
-    """The replay lag of a connection from ``pool``. Pooled connections the server dropped (it
-    restarted) fail at once and the pool discards them, so the probe tries again, as many times
-    as the pool can hold connections; a server that is down fails by the pool's ``wait``."""
+# One round trip: is the server a standby, and its replay lag (as _LAG).
+_ROLE_AND_LAG = f"SELECT pg_is_in_recovery(), ({_LAG.strip()})"
+
+# target_session_attrs that ask libpq for a standby. libpq chooses only when it connects: a pooled
+# connection stays on a standby that was promoted, or on the primary it fell back to while no
+# standby was up, for as long as the pool keeps it.
+_STANDBY_ATTRS = frozenset({"prefer-standby", "standby", "read-only"})
+
+
+def _prefers_standby(pool: ConnectionPool) -> bool:
+    conninfo = pool.conninfo if isinstance(pool.conninfo, str) else ""
+    kwargs = pool.kwargs if isinstance(pool.kwargs, dict) else {}
+    attrs = conninfo_to_dict(conninfo).get("target_session_attrs") or kwargs.get("target_session_attrs")
+    return attrs in _STANDBY_ATTRS
+
+
+def _probe(pool: ConnectionPool, wait: float) -> tuple[bool, float | None]:
+    """Whether a connection from ``pool`` is on a standby, and its replay lag. Pooled connections
+    the server dropped (it restarted) fail at once and the pool discards them, so the probe tries
+    again, as many times as the pool can hold connections; a server that is down fails by the
+    pool's ``wait``."""
     attempts = pool.max_size + 1
     for attempt in range(1, attempts + 1):
         try:
-            with pool.connection(timeout=wait) as probe:
-                return replica_lag(probe)
+            with pool.connection(timeout=wait) as probe, map_errors():
+                found = _one_row(probe, _ROLE_AND_LAG)
+            if found is None:
+                return True, None
+            return bool(found[0]), None if found[1] is None else float(found[1])
         except PoolTimeout:
             raise
         except (psycopg.Error, DatabaseUnavailable):
             if attempt == attempts:
                 raise
-    return None
+    return True, None
 
 
 def _fresh_reader(pools: Pools, wait: float) -> ConnectionPool | None:
     """The first reader pool that answers within ``wait`` seconds with its lag within the bound; one
-    that does not answer is passed by for READER_RETRY seconds."""
+    that does not answer is passed by for READER_RETRY seconds. A pool whose URL asks for a standby
+    but whose connection is on a primary still serves (a primary is never behind) and is drained,
+    at most once per READER_RETRY seconds, so that its new connections reach a standby once one is up."""
     now = time.monotonic()
     for index, pool in enumerate(pools.readers):
         if pools.down_until.get(index, 0.0) > now:
             continue
         try:
-            lag = _probe(pool, wait)
+            standby, lag = _probe(pool, wait)
         except (PoolTimeout, psycopg.Error, DatabaseUnavailable):
             pools.down_until[index] = time.monotonic() + READER_RETRY
             continue
         pools.down_until.pop(index, None)
-        if lag is not None and lag <= pools.max_lag:
-            return pool
+        if lag is None or lag > pools.max_lag:
+            continue
+        if not standby and _prefers_standby(pool) and now - pools.drained_at.get(index, -READER_RETRY) >= READER_RETRY:
+            pools.drained_at[index] = now
+            pool.drain()
+        return pool
     return None
 
 
