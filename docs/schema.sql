@@ -536,6 +536,22 @@ $$;
 
 COMMENT ON FUNCTION ops_internal.refresh_rollup_tables(p_dry_run boolean) IS 'apache edition: refresh every rollup over the ranges logged in rollup_invalidation (what ops-db maintain runs); nothing on timescale. Owner only.';
 
+-- FUNCTION ops_internal.replay_lag()
+
+CREATE FUNCTION ops_internal.replay_lag() RETURNS double precision
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+        SELECT CASE
+            WHEN NOT pg_is_in_recovery() THEN 0::float8
+            WHEN EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')
+                 AND pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0::float8
+            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
+        END
+    $$;
+
+COMMENT ON FUNCTION ops_internal.replay_lag() IS 'Seconds this server''s data is behind its primary: 0 on a primary or a streaming, caught-up standby.';
+
 -- FUNCTION ops_internal.rollup_log_changes()
 
 CREATE FUNCTION ops_internal.rollup_log_changes() RETURNS trigger
@@ -3842,6 +3858,10 @@ REVOKE ALL ON FUNCTION ops_internal.order_change_context(p_order_id bigint) FROM
 GRANT ALL ON FUNCTION ops_internal.order_change_context(p_order_id bigint) TO ops_app;
 
 REVOKE ALL ON FUNCTION ops_internal.refresh_rollup_tables(p_dry_run boolean) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION ops_internal.replay_lag() FROM PUBLIC;
+GRANT ALL ON FUNCTION ops_internal.replay_lag() TO ops_app;
+GRANT ALL ON FUNCTION ops_internal.replay_lag() TO ops_readonly;
 
 REVOKE ALL ON FUNCTION ops_internal.rollup_log_changes() FROM PUBLIC;
 

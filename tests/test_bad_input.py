@@ -271,6 +271,7 @@ def baselines(w: World) -> dict[str, dict[str, Any]]:
         "signals.recent_signals": {"since": day, "symbol": "BADIN", "min_confidence": Decimal("0.1"), "limit": 10},
         "ops.system.server_facts": {},
         "ops.system.capabilities": {"edition": "apache"},
+        "ops.system.refuse_read_only": {"command": "ops-db test"},
     }
 
 

@@ -66,7 +66,8 @@ def test_every_check_runs_and_nothing_leaks_the_password(server: Server, fresh_d
         expected = {"connection", "migrations", "extension", "rollup_lag", "compression", "connections",
                     "long_queries", "idle_in_transaction", "replication", "wraparound", "dead_tuples",
                     "database_size", "backup_age", "triggers_disabled", "lock_waits", "long_transaction",
-                    "prepared_transactions", "replication_slots", "wal_archiver", "sequences", "invalid_indexes"}
+                    "prepared_transactions", "replication_slots", "wal_archiver", "sequences", "invalid_indexes",
+                    "pgbackrest"}
         expected |= {"scheduler", "job_failures", "jobs_overdue"} if server.edition == "timescale" else {"maintain_age"}
         assert set(checks) == expected
         assert checks["extension"]["summary"].endswith(f"{server.edition} edition")

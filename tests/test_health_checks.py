@@ -3,16 +3,20 @@ transactions, replication slots, the WAL archiver, sequence exhaustion and inval
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from ops_db.ops.cluster import LocalCluster, free_port
 from ops_db.ops.health import CheckResult, Status, run_checks
+from ops_db.ops.nodes import own
 from tests.conftest import Server
+from tests.ha_helpers import cli, processes_under, scratch_home
 from tests.ledger_helpers import stage, strategy
 
 LEDGER_TRIGGERS = {
@@ -263,3 +267,35 @@ def test_a_failing_archive_command_is_reported(archiving_server: str) -> None:
     result = one(archiving_server, "wal_archiver")
     assert result.status in (Status.WARNING, Status.CRITICAL), result.summary
     assert "archiving is failing" in result.summary and result.value is not None and result.value >= 1
+
+
+# -- pgBackRest ---------------------------------------------------------------------------
+def test_pgbackrest_not_configured_is_ok_and_says_so(fresh_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGBACKREST_CONFIG", raising=False)
+    result = one(fresh_db, "pgbackrest")
+    assert result.status == Status.OK and "not configured (PGBACKREST_CONFIG)" in result.summary
+
+
+def test_a_pgbackrest_that_hangs_keeps_the_run_within_its_bound(fresh_db: str) -> None:
+    """`pgbackrest info` stuck (a repository on a dead NFS mount): killed, with the child it started,
+    when it outlasts the statement budget; the check is UNKNOWN and the run answers in time."""
+    with scratch_home("fake-pgbackrest") as base:
+        fake = base / "pgbackrest"
+        # A child of its own holds the pipes too, and says who it is.
+        fake.write_text('#!/bin/sh\nsleep 121 &\necho $! > "$(dirname "$0")/child.pid"\nsleep 120\n')
+        fake.chmod(0o755)
+        own(base)  # pgbackrest runs as the server user
+        config = base / "pgbackrest.conf"
+        config.write_text("[global]\n")
+        env = {"PATH": f"{base}:{os.environ['PATH']}", "PGBACKREST_CONFIG": str(config)}
+        started = time.monotonic()
+        done = cli("health", "--only", "pgbackrest", "--url", fresh_db, "--timeout", "8s",
+                   "--statement-timeout", "2s", env=env, timeout=60)
+        took = time.monotonic() - started
+        assert done.returncode == 3, done.stdout + done.stderr  # UNKNOWN
+        assert "pgbackrest" in done.stdout and "cannot read pgbackrest info" in done.stdout, done.stdout
+        assert took < 8 + 5, f"health took {took:.1f} s with an 8 s budget"
+        assert processes_under(base) == [], "the hung pgbackrest was left running"
+        child = int((base / "child.pid").read_text())
+        state = Path(f"/proc/{child}/status")
+        assert not state.exists() or "\tZ" in state.read_text(), "the hung pgbackrest's child was left running"

@@ -177,6 +177,18 @@ def test_restore_to_a_time_brings_back_exactly_what_was_before_it(setup: Setup) 
     shown = cli("pitr", "check", "--config", str(setup.layout.config), "--url", setup.primary.url(), "--json")
     assert shown.returncode == 0, shown.stdout + shown.stderr
     assert json.loads(shown.stdout)["status"] == "OK"
+    # ops-db health runs the same grading when PGBACKREST_CONFIG is set, Prometheus output too.
+    env = {"PGBACKREST_CONFIG": str(setup.layout.config)}
+    reported = cli("health", "--only", "pgbackrest,wal_archiver", "--url", setup.primary.url(), "--json", env=env)
+    assert reported.returncode == 0, reported.stdout + reported.stderr
+    checks = {c["name"]: c for c in json.loads(reported.stdout)["checks"]}
+    assert checks["pgbackrest"]["status"] == "OK" and "(diff)" in checks["pgbackrest"]["summary"], checks
+    assert checks["pgbackrest"]["figures"] == {"pgbackrest_backups": 2.0}
+    metrics = cli("health", "--only", "pgbackrest", "--url", setup.primary.url(), "--prometheus", env=env)
+    assert "ops_db_health_pgbackrest_backup_age_seconds" in metrics.stdout, metrics.stdout
+    stale = cli("health", "--only", "pgbackrest", "--url", setup.primary.url(),
+                env={**env, "OPS_DB_HEALTH_PGBACKREST_WARN": "0s"})
+    assert stale.returncode == 1, stale.stdout  # WARNING: the threshold is the health convention's
     figures = {"restore_s": round(restore_seconds, 2), "total_s": round(time.monotonic() - started, 2)}
     print("\npitr figures:", json.dumps(figures))
 
@@ -210,6 +222,9 @@ def test_the_check_reports_a_missing_stanza_and_failing_archiving(setup: Setup) 
     assert health.status == Status.CRITICAL
     assert "no backup" in health.result.summary
     assert "archiving failing" in health.result.summary
+    reported = cli("health", "--only", "pgbackrest", "--url", setup.primary.url(),
+                   env={"PGBACKREST_CONFIG": str(setup.layout.config)})
+    assert reported.returncode == 2 and "no backup" in reported.stdout, reported.stdout  # CRITICAL
     usage = setup.pitr("restore", "yesterday", str(setup.base / "x"))
     assert usage.returncode == 2
     taken = setup.pitr("restore", "2026-01-02 03:04:05+00", str(setup.primary.home))  # not empty

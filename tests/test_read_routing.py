@@ -22,9 +22,9 @@ from tests.conftest import Server
 
 
 @pytest.fixture
-def databases(server: Server, fresh_db: str) -> Iterator[tuple[str, str, str]]:
-    """(writer, reader, read-only) connection strings: three databases of the test server."""
-    names = [server.create_database(), server.create_database()]
+def databases(server: Server, fresh_db: str, template_db: str) -> Iterator[tuple[str, str, str]]:
+    """(writer, reader, read-only) connection strings: three migrated databases of the test server."""
+    names = [server.create_database(template_db), server.create_database(template_db)]
     with psycopg.connect(server.admin, autocommit=True) as conn:
         conn.execute(sql.SQL("ALTER DATABASE {} SET default_transaction_read_only = on").format(
             sql.Identifier(names[1])))

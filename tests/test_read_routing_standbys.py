@@ -4,8 +4,10 @@ tests/test_read_routing.py stands a read-only database in for a standby; here th
 standby made with pg_basebackup -R (ops_db.ops.replicas): reads reach it, the writer pool refuses
 it, a standby whose replay is paused falls behind the lag bound and is skipped (reads go to the
 primary) until it catches up, and a restarted standby serves reads again once it streams, however
-long ago the primary last committed. The primary is a test cluster without TimescaleDB background
-workers, so nothing commits on it unless the test does: the idle case.
+long ago the primary last committed, while a standby cut off from its primary is skipped once its
+last replayed commit is older than the bound, however idle the primary. The primary is a test
+cluster without TimescaleDB background workers, so nothing commits on it unless the test does:
+the idle case.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from ops_db.aio.core import db as aio_db
 from ops_db.core import db
 from ops_db.core.errors import DatabaseUnavailable
 from ops_db.ops.cluster import LocalCluster, free_port
 from ops_db.ops.replicas import ReplicaSet, Standby
-from tests.ha_helpers import assert_nothing_left, eventually, scratch_home
+from tests.ha_helpers import assert_nothing_left, cli, eventually, scratch_home
 
 pytestmark = pytest.mark.ha
 
@@ -36,6 +39,8 @@ def replica_set() -> Iterator[ReplicaSet]:
         replicas = ReplicaSet(primary)
         try:
             primary.up()
+            migrated = cli("migrate", "--url", primary.url())  # the lag function read routing calls (0560)
+            assert migrated.returncode == 0, migrated.stderr
             with psycopg.connect(primary.conninfo(), autocommit=True) as conn:
                 conn.execute("CREATE TABLE routing_probe (n int NOT NULL)")
             replicas.up(1)
@@ -183,3 +188,36 @@ def test_a_prefer_standby_reader_that_fell_back_to_the_primary_returns_to_the_st
         if not standby.cluster.is_running():
             standby.cluster.start()
             replica_set.up(1)
+
+
+def test_a_standby_cut_off_from_its_primary_is_skipped_once_its_data_is_older_than_the_bound(
+    replica_set: ReplicaSet, pools: db.Pools,
+) -> None:
+    """It has replayed all it received, as an up-to-date standby of an idle primary has, but its WAL
+    receiver no longer streams: what the primary commits meanwhile is not there, so it is late."""
+    standby = _standby(replica_set)
+    _write(pools, 6)
+    eventually(lambda: _reads_from_standby(pools) or None, 30, "a read served by the standby")
+    with psycopg.connect(standby.conninfo(), autocommit=True) as conn:
+        row = conn.execute("SHOW primary_conninfo").fetchone()
+        assert row is not None and row[0]
+        upstream = str(row[0])
+        conn.execute("ALTER SYSTEM SET primary_conninfo = ''")
+        conn.execute("SELECT pg_reload_conf()")
+        try:
+            eventually(lambda: conn.execute("SELECT count(*) = 0 FROM pg_stat_wal_receiver").fetchone()[0] or None,
+                       30, "the standby's WAL receiver to stop")
+            _write(pools, 7)  # not on the standby
+            time.sleep(MAX_LAG + 1.5)
+            assert not _reads_from_standby(pools), "a standby cut off for 3 s was used with a 2 s bound"
+            health = cli("health", "--only", "replication", "--url", standby.url(),
+                         env={"OPS_DB_HEALTH_REPLICATION_WARN": "1s", "OPS_DB_HEALTH_REPLICATION_CRIT": "1h"})
+            assert health.returncode == 1 and "this replica's replay lag" in health.stdout, health.stdout
+        finally:
+            conn.execute(sql.SQL("ALTER SYSTEM SET primary_conninfo = {}").format(sql.Literal(upstream)))
+            conn.execute("SELECT pg_reload_conf()")
+    replica_set.up(1)  # streams again
+    assert eventually(lambda: _reads_from_standby(pools) or None, 30, "reads back on the standby once it streams")
+    with db.read_connection(pools) as conn:
+        assert conn.execute("SELECT count(*) FROM routing_probe WHERE n = 7").fetchone() == (1,)
+        conn.rollback()

@@ -125,9 +125,21 @@ def test_the_read_url_reaches_a_standby(replica_set: ReplicaSet) -> None:
 def test_migrate_aimed_at_a_standby_changes_nothing(replica_set: ReplicaSet) -> None:
     standby = replica_set.standbys()[0]
     before = cli("status", "--url", standby.url())
-    result = cli("migrate", "--url", standby.url())
-    # Today migrate fails on the standby's read-only transaction (a clear refusal up front is the lead's to add).
-    assert result.returncode != 0
-    assert "password" not in (result.stdout + result.stderr).lower()
+    for command in (("migrate",), ("rollback", "--steps", "1")):
+        result = cli(*command, "--url", standby.url())
+        assert result.returncode == 3, result.stdout + result.stderr  # ExitCode.CONFIG: refused up front
+        assert "this server is a standby (in recovery), nothing done" in result.stderr, result.stderr
+        assert "password" not in (result.stdout + result.stderr).lower()
     after = cli("status", "--url", standby.url())
     assert before.stdout == after.stdout
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_maintain_aimed_at_a_standby_is_refused_up_front(replica_set: ReplicaSet, dry_run: bool) -> None:
+    standby = replica_set.standbys()[0]
+    result = cli("maintain", "--url", standby.url(), *(["--dry-run"] if dry_run else []))
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "ops-db maintain: this server is a standby (in recovery)" in result.stderr, result.stderr
+    assert "target_session_attrs=read-write" in result.stderr
+    done = cli("maintain", "--url", replica_set.primary.url())
+    assert done.returncode == 0, done.stdout + done.stderr

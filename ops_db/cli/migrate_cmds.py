@@ -64,7 +64,7 @@ def rollback(
 ) -> None:
     """Undo the newest migration (--steps N), all applied after --to ID, or --all.
 
-    Refused (exit 2, nothing undone): more steps than are applied, and undoing the foundation
+    Refused (exit 6, nothing undone): more steps than are applied, and undoing the foundation
     (extension, roles, schemas) without --all.
     """
     if everything and (steps is not None or to is not None):

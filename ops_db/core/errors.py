@@ -79,6 +79,11 @@ class ConfigurationError(OpsDbError):
     exit_code = ExitCode.CONFIG
 
 
+class ReadOnlyServer(ConfigurationError):
+    """A command that changes the database was pointed at a standby (in recovery) or a read-only
+    server; it refused before doing anything."""
+
+
 class DatabaseUnavailable(OpsDbError):
     """The server cannot be reached or refused the connection."""
 

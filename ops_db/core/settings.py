@@ -196,6 +196,17 @@ def backup_dir() -> Path:
     return Path(env_str("BACKUP_DIR") or "/var/backups/ops-db")
 
 
+def pgbackrest_config() -> Path | None:
+    """PGBACKREST_CONFIG: the pgbackrest.conf of the PITR setup (unset: no pgBackRest)."""
+    raw = env_str("PGBACKREST_CONFIG")
+    return Path(raw) if raw else None
+
+
+def pitr_stanza() -> str:
+    """PITR_STANZA: the pgBackRest stanza (default ops-db)."""
+    return env_str("PITR_STANZA") or "ops-db"
+
+
 def restore_lock_dir() -> Path:
     """RESTORE_LOCK_DIR: where a restore keeps its per-target lock (default the temp directory)."""
     return Path(env_str("RESTORE_LOCK_DIR") or tempfile.gettempdir())

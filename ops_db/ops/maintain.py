@@ -25,7 +25,7 @@ from ops_db.core.errors import MaintainLocked, OpsDbError
 from ops_db.core.queries import q
 from ops_db.ops import rollups
 from ops_db.ops.jobs import job_grace, job_states
-from ops_db.ops.system import server_facts
+from ops_db.ops.system import refuse_read_only, server_facts
 
 LOCK_KEY = 0x6F70_7364_6D  # "opsdm": maintain runs, distinct from the migration lock
 
@@ -131,6 +131,7 @@ def _vacuum(conn: psycopg.Connection[Any], dry_run: bool) -> list[Action]:
 def maintain(conninfo: str, *, dry_run: bool = False) -> MaintainReport:
     """Run (or with dry_run, describe) the maintenance this edition needs."""
     with db.connect(conninfo, autocommit=True) as conn:
+        refuse_read_only(conn, "ops-db maintain")
         with map_errors():
             got = conn.execute(q("try_lock"), {"key": LOCK_KEY}).fetchone()
         notes: list[str] = []

@@ -38,6 +38,7 @@ from ops_db.core import paths, settings
 from ops_db.core.error_map import translate
 from ops_db.core.errors import DatabaseUnavailable, MigrationError, MigrationLockTimeout, RollbackRefused
 from ops_db.ops.migration_locks import BlockerWatch, LockPolicy, watching, with_lock_retries
+from ops_db.ops.system import refuse_read_only
 
 # The migrations everything else stands on: the extension, the cluster-wide roles, the schemas.
 # Undoing them drops every object of the database (and roles other databases may use), so
@@ -380,6 +381,7 @@ class Runner:
         backend = _backend_class(self.conninfo)(parse_uri("postgresql+psycopg:///ops_db"), MIGRATION_TABLE)
         conn = backend.connection
         try:
+            refuse_read_only(conn, "ops-db migrate")
             deadline = time.monotonic() + self.lock_timeout
             while True:
                 got = conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()

@@ -91,17 +91,28 @@ def run_as_server(
     check: bool = True,
     env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a tool as the server user and wait; ClusterError with the tail of its output when it fails."""
-    result: subprocess.CompletedProcess[str] = subprocess.run(
+    """Run a tool as the server user and wait at most ``timeout`` seconds; ClusterError with the tail
+    of its output when it fails. The tool runs in its own process group, killed whole when it
+    outlasts ``timeout`` (subprocess.TimeoutExpired): a child it started cannot keep the pipes,
+    and the caller, waiting."""
+    with subprocess.Popen(
         args,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=dict(env) if env is not None else clean_env(cwd),
-        timeout=timeout,
-        check=False,
         cwd=cwd,
+        start_new_session=True,
         **_as_user(),
-    )
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+    result = subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
     if check and result.returncode != 0:
         raise ClusterError(f"{Path(args[0]).name} failed: {(result.stderr or result.stdout).strip()[-800:]}")
     return result

@@ -27,14 +27,12 @@ from psycopg import sql
 from ops_db.core import settings
 from ops_db.core.errors import ClusterError, ConfigurationError
 from ops_db.ops.cluster import SUPERUSER
-from ops_db.ops.health.model import CheckResult, Figure, Status, Threshold, worst
+from ops_db.ops.health.model import CheckResult, Figure, Status, Threshold, threshold, worst
 from ops_db.ops.nodes import clean_env, deploy_dir, make_dirs, own, run_as_server
 from ops_db.ops.units import fmt
 
 DEFAULT_STANZA = "ops-db"
 # The newest backup of any type (full weekly, differential daily): warn after 26 h, critical after 50 h.
-AGE_WARN = 26 * 3600.0
-AGE_CRIT = 50 * 3600.0
 INFO_TIMEOUT = 60.0
 
 
@@ -153,13 +151,13 @@ class BackupHealth:
 
 
 def age_threshold() -> Threshold:
-    return Threshold(settings.env_quantity("OPS_DB_HEALTH_PGBACKREST_AGE_WARN", AGE_WARN),
-                     settings.env_quantity("OPS_DB_HEALTH_PGBACKREST_AGE_CRIT", AGE_CRIT), "s")
+    """OPS_DB_HEALTH_PGBACKREST_WARN / _CRIT (26 h, 50 h), as every health threshold."""
+    return threshold("pgbackrest")
 
 
-def read_info(layout: Layout) -> dict[str, Any]:
-    """``pgbackrest info --output=json`` for this stanza."""
-    result = pgbackrest(layout, "info", "--output=json", timeout=INFO_TIMEOUT, check=False)
+def read_info(layout: Layout, timeout: float = INFO_TIMEOUT) -> dict[str, Any]:
+    """``pgbackrest info --output=json`` for this stanza (killed after ``timeout`` seconds)."""
+    result = pgbackrest(layout, "info", "--output=json", timeout=timeout, check=False)
     if result.returncode != 0:
         raise ClusterError(f"pgbackrest info failed (exit {result.returncode}): "
                            f"{(result.stderr or result.stdout).strip()[-400:]}")
@@ -184,7 +182,7 @@ def _archiver(conninfo: str) -> dict[str, Any]:
 
 
 def backup_health(config: Path, stanza: str = DEFAULT_STANZA, *, conninfo: str | None = None,
-                  now: float | None = None) -> BackupHealth:
+                  now: float | None = None, timeout: float = INFO_TIMEOUT) -> BackupHealth:
     """Grade the newest backup's age; CRITICAL when the stanza is not usable or archiving is failing now.
 
     "Failing now": pg_stat_archiver's last failure is more recent than its last success (a past
@@ -194,7 +192,7 @@ def backup_health(config: Path, stanza: str = DEFAULT_STANZA, *, conninfo: str |
     layout = Layout(Path(config), Path("/nonexistent"), stanza)
     th = age_threshold()
     try:
-        info = read_info(layout)
+        info = read_info(layout, timeout)
     except (ClusterError, ConfigurationError, json.JSONDecodeError, subprocess.TimeoutExpired) as exc:
         return BackupHealth(CheckResult("pgbackrest", Status.UNKNOWN, f"cannot read pgbackrest info: {exc}"))
     now = time.time() if now is None else now

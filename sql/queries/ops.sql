@@ -197,13 +197,15 @@ SELECT coalesce(extract(epoch FROM max(now() - state_change)), 0)::float8 AS sec
  WHERE state IN ('idle in transaction', 'idle in transaction (aborted)') AND pid <> pg_backend_pid()
 
 -- name: replication_lag
--- Replicas of this server and their worst replay lag; or, on a replica, its own lag (seconds).
+-- Replicas of this server and their worst replay lag (seconds); on a replica, see standby_lag.
 SELECT pg_is_in_recovery() AS in_recovery,
        (SELECT count(*) FROM pg_stat_replication) AS replicas,
-       CASE WHEN pg_is_in_recovery()
-            THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())
-            ELSE (SELECT extract(epoch FROM max(replay_lag)) FROM pg_stat_replication)
-       END::float8 AS lag_seconds
+       (SELECT extract(epoch FROM max(replay_lag)) FROM pg_stat_replication)::float8 AS lag_seconds
+
+-- name: standby_lag
+-- This standby's own lag (migration 0560): 0 while it streams and replayed all it received, else
+-- the age of its last replayed transaction; NULL when it has replayed none since it started.
+SELECT ops_internal.replay_lag() AS lag_seconds
 
 -- name: wraparound_age
 -- The oldest unfrozen transaction ID age of any database on the server.

@@ -6,3 +6,7 @@ SELECT current_setting('server_version') AS postgres_version,
        CASE WHEN current_setting('timescaledb.license', true) = 'timescale'
             THEN 'timescale' ELSE 'apache' END AS edition,
        current_database() AS database
+
+-- name: server_read_only
+-- Whether the server refuses writes: in recovery (a standby), or read-only by default.
+SELECT pg_is_in_recovery() AS in_recovery, current_setting('default_transaction_read_only')::boolean AS read_only;

@@ -102,13 +102,11 @@ async def create_pool(
 
 _READ_ONLY = "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only')::boolean"
 
-# Replay lag of this server in seconds: 0 on a primary or on a standby that replayed all it
-# received, else the age of the last transaction it replayed; None when it has replayed none.
-_LAG = """
-SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0::float8
-            WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0::float8
-            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END
-"""
+# Replay lag of this server in seconds (migration 0560): 0 on a primary, or on a standby whose
+# WAL receiver streams and that replayed all it received; else the age of the last transaction
+# it replayed (a standby cut off from its primary ages however idle the primary is); None when
+# it has replayed none.
+_LAG = "SELECT ops_internal.replay_lag()"
 
 
 async def _one_row(conn: AsyncConnection[Any], query: str) -> tuple[Any, ...] | None:
@@ -292,7 +290,7 @@ READER_RETRY = 10.0  # seconds a reader that did not answer is passed by before 
 
 
 # One round trip: is the server a standby, and its replay lag (as _LAG).
-_ROLE_AND_LAG = f"SELECT pg_is_in_recovery(), ({_LAG.strip()})"
+_ROLE_AND_LAG = "SELECT pg_is_in_recovery(), ops_internal.replay_lag()"
 
 # target_session_attrs that ask libpq for a standby. libpq chooses only when it connects: a pooled
 # connection stays on a standby that was promoted, or on the primary it fell back to while no

@@ -35,6 +35,7 @@ class Context:
     edition: str
     backup_dir: Path
     own_pids: list[int] = field(default_factory=list)  # this run's sessions, left out of session checks
+    budget: float = 3.0  # seconds this check may take (checks that run a command bound it by this)
 
 
 def _graded(name: str, value: float, text: str) -> CheckResult:
@@ -178,9 +179,16 @@ def check_replication(ctx: Context) -> CheckResult:
     in_recovery, replicas, lag = bool(row[0]), int(row[1]), row[2]
     if not in_recovery and replicas == 0:
         return CheckResult("replication", Status.OK, "no replicas")
-    seconds = float(lag or 0.0)
-    who = "this replica's replay lag" if in_recovery else f"worst replay lag of {replicas} replica(s)"
-    return _graded("replication", seconds, f"{who} {fmt(seconds, 's')}")
+    if not in_recovery:
+        seconds = float(lag or 0.0)
+        return _graded("replication", seconds, f"worst replay lag of {replicas} replica(s) {fmt(seconds, 's')}")
+    own = ctx.conn.execute(q("standby_lag")).fetchone()
+    if own is None or own[0] is None:
+        return CheckResult("replication", Status.CRITICAL, "this replica does not stream from its primary and has "
+                           "replayed nothing since it started", None, threshold("replication"))
+    seconds = float(own[0])
+    return _graded("replication", seconds, f"this replica's replay lag {fmt(seconds, 's')}"
+                   + ("" if seconds else " (streaming, all received replayed)"))
 
 
 def check_wraparound(ctx: Context) -> CheckResult:
@@ -359,6 +367,17 @@ def check_invalid_indexes(ctx: Context) -> CheckResult:
     return CheckResult("invalid_indexes", th.grade(len(rows)), text, len(rows), th)
 
 
+def check_pgbackrest(ctx: Context) -> CheckResult:
+    """The newest pgBackRest backup's age and the stanza's state (PGBACKREST_CONFIG, PITR_STANZA);
+    archive failures are the wal_archiver check's."""
+    config = settings.pgbackrest_config()
+    if config is None:
+        return CheckResult("pgbackrest", Status.OK, "not configured (PGBACKREST_CONFIG)")
+    from ops_db.ops.pitr import backup_health  # pitr builds on the health model: imported when used
+
+    return backup_health(config, settings.pitr_stanza(), timeout=ctx.budget).result
+
+
 CHECKS: dict[str, Callable[[Context], CheckResult]] = {
     "connection": check_connection,
     "migrations": check_migrations,
@@ -385,6 +404,7 @@ CHECKS: dict[str, Callable[[Context], CheckResult]] = {
     "dead_tuples": check_dead_tuples,
     "database_size": check_database_size,
     "backup_age": check_backup_age,
+    "pgbackrest": check_pgbackrest,
 }
 CHECK_NAMES = tuple(CHECKS)
 TIMESCALE_ONLY = {"scheduler", "job_failures", "jobs_overdue"}

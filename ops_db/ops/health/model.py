@@ -99,6 +99,7 @@ DEFAULTS: dict[str, tuple[float, float, str]] = {
     "dead_tuples": (20, 50, "%"),
     "database_size": (200 * 2**30, 400 * 2**30, "bytes"),
     "backup_age": (26 * 3600, 50 * 3600, "s"),
+    "pgbackrest": (26 * 3600, 50 * 3600, "s"),
 }
 def threshold(name: str) -> Threshold:
     warn, crit, unit = DEFAULTS[name]

@@ -148,12 +148,14 @@ METRICS: dict[str, tuple[str, str]] = {
     "dead_tuples": ("dead_tuples_ratio", "Worst dead-tuple share of a table."),
     "database_size": ("database_size_bytes", "Size of the database."),
     "backup_age": ("backup_age_seconds", "Age of the newest complete full backup."),
+    "pgbackrest": ("pgbackrest_backup_age_seconds", "Age of the newest pgBackRest backup."),
 }
 FIGURE_HELP: dict[str, str] = {
     "lock_waiting_sessions": "Sessions waiting for a heavyweight lock.",
     "prepared_transactions": "Prepared (two-phase) transactions on the server.",
     "replication_slots_inactive": "Replication slots no client uses.",
     "replication_slots": "Replication slots on the server.",
+    "pgbackrest_backups": "pgBackRest backups in the repository.",
     "wal_archive_failures_since_reset": "WAL archiver failures since the statistics were reset (pg_stat_archiver).",
 }
 _UNIT_SUFFIX = {"ms": "seconds", "s": "seconds", "%": "ratio", "bytes": "bytes"}

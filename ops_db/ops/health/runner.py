@@ -259,6 +259,7 @@ class _Run:
             statement = min(self.budget.statement, left)
             lock = min(self.budget.lock, statement)
             ctx.conninfo = with_timeouts(self.conninfo, statement, lock, self.connect_timeout())
+            ctx.budget = statement
             self.add(self._one(name, ctx, statement, lock, connect_ms, watcher_down))
             if conn.closed:
                 self.add(CheckResult("connection", Status.CRITICAL, f"the connection was lost during {name}"))
