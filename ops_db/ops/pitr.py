@@ -24,7 +24,6 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ops_db.core import settings
 from ops_db.core.errors import ClusterError, ConfigurationError
 from ops_db.ops.cluster import SUPERUSER
 from ops_db.ops.health.model import CheckResult, Figure, Status, Threshold, threshold, worst
