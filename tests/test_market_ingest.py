@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import random
+from dataclasses import asdict, astuple, replace
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -119,3 +122,99 @@ def test_ingest_as_the_application_role(db: psycopg.Connection[Any]) -> None:
     db.execute("SET ROLE ops_app")
     assert market.ingest_prices(db, ticks(3)).inserted == 3
     db.execute("RESET ROLE")
+
+
+class _OddZone(tzinfo):
+    """A tzinfo that is neither datetime.timezone nor ZoneInfo (as pytz's): the batch check leaves it to the rows."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return timedelta(hours=2)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+
+class _TickSubclass(PriceTick):
+    pass
+
+
+_MUTATIONS: list[tuple[str, Any]] = [
+    ("nan", lambda t: replace(t, close_price=Decimal("NaN"))),
+    ("snan", lambda t: replace(t, close_price=Decimal("sNaN"))),
+    ("negative", lambda t: replace(t, close_price=Decimal("-1"))),
+    ("zero", lambda t: replace(t, close_price=Decimal(0))),
+    ("five decimals", lambda t: replace(t, close_price=Decimal("150.00001"))),
+    ("trailing zeros", lambda t: replace(t, close_price=Decimal("150.250000000"))),
+    ("too large", lambda t: replace(t, close_price=Decimal("123456789"))),
+    ("int close", lambda t: replace(t, close_price=151)),
+    ("bool close", lambda t: replace(t, close_price=True)),
+    ("float close", lambda t: replace(t, close_price=150.25)),
+    ("negative volume", lambda t: replace(t, volume=-1)),
+    ("huge volume", lambda t: replace(t, volume=2**63)),
+    ("bool volume", lambda t: replace(t, volume=True)),
+    ("decimal volume", lambda t: replace(t, volume=Decimal(5))),
+    ("bad symbol", lambda t: replace(t, symbol="aapl")),
+    ("symbol type", lambda t: replace(t, symbol=["AAPL"])),
+    ("naive", lambda t: replace(t, timestamp=t.timestamp.replace(tzinfo=None))),
+    ("too old", lambda t: replace(t, timestamp=datetime(1999, 12, 31, tzinfo=UTC))),
+    ("future", lambda t: replace(t, timestamp=datetime.now(UTC) + timedelta(days=2))),
+    ("date", lambda t: replace(t, timestamp=t.timestamp.date())),
+    ("zoneinfo", lambda t: replace(t, timestamp=t.timestamp.astimezone(ZoneInfo("America/New_York")))),
+    ("fixed offset", lambda t: replace(t, timestamp=t.timestamp.astimezone(timezone(timedelta(hours=-5))))),
+    ("odd zone", lambda t: replace(t, timestamp=t.timestamp.astimezone(_OddZone()))),
+    ("high below", lambda t: replace(t, high_price=t.close_price - 1)),
+    ("low above", lambda t: replace(t, low_price=t.close_price + 1)),
+    ("open nan", lambda t: replace(t, open_price=Decimal("NaN"))),
+    ("ohlc", lambda t: replace(t, open_price=t.close_price, high_price=t.close_price + 1,
+                                  low_price=t.close_price - 1, vwap=t.close_price)),
+    ("vwap zero", lambda t: replace(t, vwap=Decimal(0))),
+    ("not a tick", lambda t: (t.symbol, t.timestamp, t.close_price, t.volume)),
+    ("subclass", lambda t: _TickSubclass(**asdict(t))),
+]
+
+
+@pytest.mark.parametrize(("label", "mutate"), _MUTATIONS, ids=[m[0] for m in _MUTATIONS])
+def test_the_batch_check_agrees_with_the_row_by_row_check(label: str, mutate: Any) -> None:
+    """ingest checks a batch as a whole (each distinct symbol and price once, the time window by min
+    and max, duplicates as neighbours in key order) and goes row by row only to name a bad row: both
+    must accept and refuse exactly the same batches, whatever the row and wherever it is."""
+    from ops_db.market import _check_tick, _tick_key, _ticks_checked_as_a_batch, _validate
+
+    rng = random.Random(label)
+    for _ in range(20):
+        base = [PriceTick(rng.choice(["AAPL", "MSFT", "BRK.B"]), T0 + timedelta(seconds=rng.randrange(10_000)),
+                          Decimal(rng.randrange(1, 10**6)) / 100, rng.randrange(10**6)) for _ in range(40)]
+        base = list({_tick_key(t): t for t in base}.values())  # no key twice, unless a mutation makes one
+        position = rng.randrange(len(base))
+        batch: list[Any] = list(base)
+        batch[position] = mutate(base[position])
+        if rng.random() < 0.3:  # a duplicate of another row's key, in another time zone
+            other = base[(position + 1) % len(base)]
+            batch.append(replace(other, timestamp=other.timestamp.astimezone(timezone(timedelta(hours=3)))))
+        try:
+            _validate(batch, PriceTick, _check_tick, _tick_key)
+            rows_ok = True
+        except ValidationError:
+            rows_ok = False
+        checked = _ticks_checked_as_a_batch(batch)
+        if checked is not None:
+            assert rows_ok, f"{label}: the batch check passed a batch the rows refuse"
+            assert checked[0] == sorted(batch, key=_tick_key)
+            assert checked[1] == all(t.open_price is None and t.high_price is None and t.low_price is None
+                                     and t.vwap is None for t in batch)
+        elif rows_ok:  # allowed only where the batch check leaves it to the rows by design
+            assert label in {"odd zone", "subclass"}, f"{label}: the batch check refused a batch the rows pass"
+
+
+def test_plain_and_priced_ticks_are_stored_alike(db: psycopg.Connection[Any]) -> None:
+    """A batch of plain ticks goes through the 4-column COPY, one with open/high/low/vwap through the
+    8-column one; what is stored is the same either way."""
+    plain = ticks(3)
+    priced = [replace(t, symbol="MSFT", open_price=t.close_price, high_price=t.close_price + 1,
+                      low_price=t.close_price - 1, vwap=t.close_price) for t in ticks(3)]
+    market.ingest_prices(db, plain)
+    market.ingest_prices(db, priced)
+    stored = db.execute(
+        "SELECT symbol, \"timestamp\", close_price, volume, open_price, high_price, low_price, vwap"
+        " FROM trading.stock_prices ORDER BY symbol, \"timestamp\"").fetchall()
+    assert stored == [astuple(t) for t in plain + priced]

@@ -24,9 +24,10 @@ import itertools
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -136,6 +137,67 @@ def _check_tick(t: PriceTick) -> None:
         raise RowError(f"low_price {t.low_price} is above another price of the tick")
 
 
+_SYMBOL = operator.attrgetter("symbol")
+_TIMESTAMP = operator.attrgetter("timestamp")
+_TZINFO = operator.attrgetter("tzinfo")
+_CLOSE = operator.attrgetter("close_price")
+_VOLUME = operator.attrgetter("volume")
+_OPTIONAL = tuple(map(operator.attrgetter, ("open_price", "high_price", "low_price", "vwap")))
+
+
+def _ticks_checked_as_a_batch(ticks: Sequence[object]) -> tuple[list[PriceTick], bool] | None:
+    """The batch in key order, and whether every tick is plain (no open/high/low/vwap), when it
+    passes every check of _check_tick and has no key twice; None when anything fails (then
+    _validate goes row by row and says which row and why).
+
+    The same checks as _check_tick, made on the batch as a whole: a feed repeats its symbols,
+    and its prices far more often than not, so each distinct symbol and price is checked once,
+    the time window by the batch's min and max, types by the set of types, and a key repeated
+    shows as two equal neighbours in key order (the order the COPY needs anyway). Only ticks
+    that carry open/high/low/vwap are checked one by one.
+    """
+    ceiling = datetime.now(UTC) + FUTURE_TOLERANCE
+    _ceiling.set(ceiling)  # for _check_tick below
+    try:
+        if set(map(type, ticks)) != {PriceTick}:
+            return None
+        batch: Sequence[PriceTick] = ticks  # type: ignore[assignment]
+        if not all(type(symbol) is str and SYMBOL_RE.match(symbol) for symbol in set(map(_SYMBOL, batch))):
+            return None
+        stamps = list(map(_TIMESTAMP, batch))
+        if set(map(type, stamps)) != {datetime}:
+            return None
+        if not all(isinstance(zone, timezone | ZoneInfo) for zone in set(map(_TZINFO, stamps))):
+            return None  # naive, or a tzinfo whose utcoffset() may be None: row by row
+        if min(stamps) < TIME_FLOOR or max(stamps) > ceiling:
+            return None
+        closes = list(map(_CLOSE, batch))
+        if not set(map(type, closes)) <= {Decimal, int}:
+            return None
+        for close in set(closes):  # equal values pass or fail alike (the checks compare values)
+            check_decimal(close, "close_price", positive=True)
+        volumes = list(map(_VOLUME, batch))
+        if set(map(type, volumes)) != {int} or min(volumes) < 0 or max(volumes) > INT8_MAX:
+            return None
+        nones = itertools.repeat(None)
+        priced = any(any(map(operator.is_not, map(field, batch), nones)) for field in _OPTIONAL)
+        if priced:  # some ticks carry open/high/low/vwap: those get every check, one by one
+            for tick in batch:
+                if tick.open_price is not None or tick.high_price is not None or tick.low_price is not None \
+                        or tick.vwap is not None:
+                    _check_tick(tick)
+        ordered = sorted(batch, key=_TIMESTAMP)
+        ordered.sort(key=_SYMBOL)  # stable: by symbol, then time
+        symbols, times = list(map(_SYMBOL, ordered)), list(map(_TIMESTAMP, ordered))
+        following = itertools.islice
+        if any(map(operator.and_, map(operator.eq, symbols, following(symbols, 1, None)),
+                   map(operator.eq, times, following(times, 1, None)))):
+            return None
+    except (RowError, TypeError, ValueError, ArithmeticError):
+        return None
+    return ordered, not priced
+
+
 def _check_quote(o: OptionQuote) -> None:
     if not isinstance(o.option_symbol, str) or not OPTION_SYMBOL_RE.match(o.option_symbol):
         raise RowError(f"option_symbol {o.option_symbol!r} is not an OCC option symbol")
@@ -187,6 +249,9 @@ _DIRECT_TYPES = ("text", "timestamptz", "numeric", "numeric", "numeric", "numeri
 # The row of the direct COPY, made in C (a generator building the tuple cost ~5% of the ingest).
 _DIRECT_ROW = operator.attrgetter("symbol", "timestamp", "open_price", "high_price", "low_price", "close_price",
                                   "volume", "vwap")
+# Plain ticks (the bulk of a feed) leave open/high/low/vwap NULL: four columns instead of eight.
+_PLAIN_TYPES = ("text", "timestamptz", "numeric", "int8")
+_PLAIN_ROW = operator.attrgetter("symbol", "timestamp", "close_price", "volume")
 _PRICE_STAGE_TYPES = ("int4", "text", "timestamptz", "numeric", "numeric", "numeric", "numeric", "int8", "numeric")
 _OPTION_STAGE_TYPES = (
     ("int4", "text", "text", "timestamptz", "date", "numeric", "text") + ("numeric",) * 3 + ("int8",) * 2
@@ -218,26 +283,31 @@ def _tick_key(t: PriceTick) -> tuple[str, datetime]:
 
 
 async def _copy_new_prices(
-    conn: psycopg.AsyncConnection[Any], ticks: Sequence[PriceTick], progress: Progress | None
+    conn: psycopg.AsyncConnection[Any], ordered: Sequence[PriceTick], plain: bool, progress: Progress | None
 ) -> IngestResult:
     """One binary COPY straight into the hypertable: as fast as ``psql \\copy``, but only for new ticks.
 
-    A tick already stored raises a unique violation, and atomic's savepoint undoes the whole COPY.
+    ``ordered`` is in key order, as every writer of the table writes: two overlapping batches
+    then wait on each other's keys in the same order and never deadlock. A tick already stored
+    raises a unique violation, and atomic's savepoint undoes the whole COPY.
     """
-    # In key order, as every writer of the table: two overlapping batches then wait on each
-    # other's keys in the same order and never deadlock.
-    ordered = sorted(ticks, key=_tick_key)
+    query, types, row = ("copy_prices_plain", _PLAIN_TYPES, _PLAIN_ROW) if plain else (
+        "copy_prices_direct", _DIRECT_TYPES, _DIRECT_ROW)
     async with atomic(conn):
-        await copy_rows(conn, "copy_prices_direct", _DIRECT_TYPES, map(_DIRECT_ROW, ordered), progress=progress,
-                        every=COPY_BATCH)
-    return IngestResult(received=len(ticks), inserted=len(ticks), updated=0)
+        await copy_rows(conn, query, types, map(row, ordered), progress=progress, every=COPY_BATCH)
+    return IngestResult(received=len(ordered), inserted=len(ordered), updated=0)
 
 
 async def _ingest_ticks(
     conn: psycopg.AsyncConnection[Any], ticks: Sequence[PriceTick], progress: Progress | None
 ) -> IngestResult:
-    """One batch, checked row by row, then written (run inside ``atomic``)."""
-    _validate(ticks, PriceTick, _check_tick, _tick_key)
+    """One batch, checked (as a batch; row by row when that fails, to say which row), then
+    written (run inside ``atomic``)."""
+    checked = _ticks_checked_as_a_batch(ticks)
+    if checked is None:
+        _validate(ticks, PriceTick, _check_tick, _tick_key)  # raises, naming the row
+        checked = sorted(ticks, key=_tick_key), False  # e.g. a PriceTick subclass, a pytz tzinfo
+    ordered, plain = checked
     reported = 0
 
     def count(n: int) -> None:
@@ -247,7 +317,7 @@ async def _ingest_ticks(
             progress(n)
 
     try:
-        return await _copy_new_prices(conn, ticks, count)
+        return await _copy_new_prices(conn, ordered, plain, count)
     except OpsDbError as exc:
         if not isinstance(exc.__cause__, psycopg.errors.UniqueViolation):
             raise

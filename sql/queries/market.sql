@@ -153,3 +153,8 @@ SELECT trading.calculate_vwap(%(symbol)s, %(start)s, %(end)s) AS vwap
 -- Binary COPY of validated new ticks straight into the hypertable (fails on a tick already stored).
 COPY trading.stock_prices (symbol, "timestamp", open_price, high_price, low_price, close_price, volume, vwap)
 FROM STDIN (FORMAT BINARY)
+
+-- name: copy_prices_plain
+-- As copy_prices_direct, for a batch of plain ticks (open, high, low and vwap NULL).
+COPY trading.stock_prices (symbol, "timestamp", close_price, volume)
+FROM STDIN (FORMAT BINARY)
