@@ -83,6 +83,17 @@ def alternate(rounds: int, ours: Callable[[], float], baseline: Callable[[], flo
     return a, b
 
 
+def rotate(rounds: int, *sides: Callable[[], float]) -> list[list[float]]:
+    """Run every side ``rounds`` times, each round starting one side later (no side always
+    first, none always last), and collect their figures, one list per side."""
+    figures: list[list[float]] = [[] for _ in sides]
+    for i in range(rounds):
+        for k in range(len(sides)):
+            index = (i + k) % len(sides)
+            figures[index].append(sides[index]())
+    return figures
+
+
 @contextmanager
 def stopwatch() -> Iterator[Callable[[], float]]:
     start = time.perf_counter()

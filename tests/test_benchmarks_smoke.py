@@ -27,11 +27,13 @@ def _figures(result: Result) -> None:
 
 
 def test_ingest_benchmark_writes_and_counts_the_same_rows(scratch: Scratch) -> None:
-    copy, naive = bench_ingest.run(scratch, 2, rows=3_000, naive_rows=300)
-    for result in (copy, naive):
+    results = bench_ingest.run(scratch, 3, rows=3_000, naive_rows=300)
+    assert [r.name for r in results] == ["ingest vs asyncpg (sync)", "ingest vs asyncpg (async)", "price ingest",
+                                         "price ingest, naive"]
+    for result in results:
         _figures(result)
-        assert len(result.ours.values) == len(result.baseline.values) == 2  # type: ignore[union-attr]
-    assert naive.extra["rows"] == 300
+        assert len(result.ours.values) == len(result.baseline.values) == 3  # type: ignore[union-attr]
+    assert results[-1].extra["rows"] == 300 and results[0].extra["rows"] == 3_000
 
 
 def test_memory_bars_and_latest_share_one_loaded_database(scratch: Scratch, server: Server) -> None:

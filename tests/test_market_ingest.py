@@ -178,12 +178,24 @@ def test_the_batch_check_agrees_with_the_row_by_row_check(label: str, mutate: An
     """ingest checks a batch as a whole (each distinct symbol and price once, the time window by min
     and max, duplicates as neighbours in key order) and goes row by row only to name a bad row: both
     must accept and refuse exactly the same batches, whatever the row and wherever it is."""
-    from ops_db.market import _check_tick, _tick_key, _ticks_checked_as_a_batch, _validate
+    from ops_db.market import _check_tick, _checked_rows, _in_key_order, _Refused, _tick_key, _validate
+
+    def batch_check(batch: list[Any]) -> tuple[list[Any], bool] | None:
+        ordered = _in_key_order(batch)
+        if ordered is None:
+            return None
+        try:
+            sent = list(_checked_rows(ordered[0], lambda t: (t,)))
+        except _Refused:
+            return None
+        assert [r[0] for r in sent] == ordered[0]
+        return ordered
 
     rng = random.Random(label)
-    for _ in range(20):
-        base = [PriceTick(rng.choice(["AAPL", "MSFT", "BRK.B"]), T0 + timedelta(seconds=rng.randrange(10_000)),
-                          Decimal(rng.randrange(1, 10**6)) / 100, rng.randrange(10**6)) for _ in range(40)]
+    for attempt in range(20):
+        size = 40 if attempt % 2 else 12_000  # the larger ones span three chunks of the COPY
+        base = [PriceTick(rng.choice(["AAPL", "MSFT", "BRK.B"]), T0 + timedelta(seconds=rng.randrange(100_000)),
+                          Decimal(rng.randrange(1, 10**6)) / 100, rng.randrange(10**6)) for _ in range(size)]
         base = list({_tick_key(t): t for t in base}.values())  # no key twice, unless a mutation makes one
         position = rng.randrange(len(base))
         batch: list[Any] = list(base)
@@ -196,7 +208,7 @@ def test_the_batch_check_agrees_with_the_row_by_row_check(label: str, mutate: An
             rows_ok = True
         except ValidationError:
             rows_ok = False
-        checked = _ticks_checked_as_a_batch(batch)
+        checked = batch_check(batch)
         if checked is not None:
             assert rows_ok, f"{label}: the batch check passed a batch the rows refuse"
             assert checked[0] == sorted(batch, key=_tick_key)
@@ -218,3 +230,21 @@ def test_plain_and_priced_ticks_are_stored_alike(db: psycopg.Connection[Any]) ->
         "SELECT symbol, \"timestamp\", close_price, volume, open_price, high_price, low_price, vwap"
         " FROM trading.stock_prices ORDER BY symbol, \"timestamp\"").fetchall()
     assert stored == [astuple(t) for t in plain + priced]
+
+
+def test_a_bad_tick_deep_in_a_large_batch_undoes_the_copy_already_sent(db: psycopg.Connection[Any]) -> None:
+    """Chunks are checked as they go into the COPY: a bad tick in the third chunk comes after two
+    chunks were sent. The COPY is undone, the error names the row, the caller's transaction goes on."""
+    batch = ticks(12_000)
+    batch[11_000] = replace(batch[11_000], close_price=Decimal("-3"))
+    seen: list[int] = []
+    with db.transaction():
+        db.execute("CREATE TEMP TABLE caller_work (n int)")
+        db.execute("INSERT INTO caller_work VALUES (1)")
+        with pytest.raises(ValidationError, match=r"row 11001 refused, nothing written: close_price must be positive"):
+            market.ingest_prices(db, batch, progress=seen.append)
+        assert sum(seen) >= 10_000  # two chunks were on their way when the third was refused
+        assert count(db, "stock_prices") == 0
+        assert db.execute("SELECT count(*) FROM caller_work").fetchone() == (1,)
+    good = market.ingest_prices(db, ticks(12_000))
+    assert good.inserted == 12_000 and count(db, "stock_prices") == 12_000

@@ -23,7 +23,7 @@ import contextvars
 import itertools
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -145,57 +145,76 @@ _VOLUME = operator.attrgetter("volume")
 _OPTIONAL = tuple(map(operator.attrgetter, ("open_price", "high_price", "low_price", "vwap")))
 
 
-def _ticks_checked_as_a_batch(ticks: Sequence[object]) -> tuple[list[PriceTick], bool] | None:
-    """The batch in key order, and whether every tick is plain (no open/high/low/vwap), when it
-    passes every check of _check_tick and has no key twice; None when anything fails (then
-    _validate goes row by row and says which row and why).
+class _Refused(Exception):
+    """A chunk failed the batch checks during the COPY: the COPY is undone, _validate names the row."""
 
-    The same checks as _check_tick, made on the batch as a whole: a feed repeats its symbols,
-    and its prices far more often than not, so each distinct symbol and price is checked once,
-    the time window by the batch's min and max, types by the set of types, and a key repeated
-    shows as two equal neighbours in key order (the order the COPY needs anyway). Only ticks
-    that carry open/high/low/vwap are checked one by one.
-    """
-    ceiling = datetime.now(UTC) + FUTURE_TOLERANCE
-    _ceiling.set(ceiling)  # for _check_tick below
+
+def _in_key_order(ticks: Sequence[object]) -> tuple[list[PriceTick], bool] | None:
+    """The batch sorted by key (symbol, then time: two stable sorts, cheaper than one on a tuple
+    key) and whether every tick is plain (no open/high/low/vwap: the 4-column COPY); None when
+    the rows cannot even be sorted (then _validate goes row by row and says which row and why)."""
     try:
-        if set(map(type, ticks)) != {PriceTick}:
-            return None
-        batch: Sequence[PriceTick] = ticks  # type: ignore[assignment]
+        ordered = sorted(ticks, key=_TIMESTAMP)
+        ordered.sort(key=_SYMBOL)
+        nones = itertools.repeat(None)
+        plain = not any(any(map(operator.is_not, map(field, ticks), nones)) for field in _OPTIONAL)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return ordered, plain  # type: ignore[return-value]  # PriceTick: checked by _chunk_passes
+
+
+def _chunk_passes(chunk: Sequence[object], ceiling: datetime) -> bool:
+    """Whether every tick of ``chunk`` (in key order, led by the last tick of the chunk before it)
+    passes every check of _check_tick, and no key comes twice.
+
+    The same checks as _check_tick, made on the chunk as a whole: a feed repeats its symbols, and
+    its prices far more often than not, so each distinct symbol and price is checked once, the
+    time window by min and max, types by the set of types, and a repeated key shows as two equal
+    neighbours in key order. Only ticks that carry open/high/low/vwap are checked one by one.
+    """
+    try:
+        if set(map(type, chunk)) != {PriceTick}:
+            return False
+        batch: Sequence[PriceTick] = chunk  # type: ignore[assignment]
         if not all(type(symbol) is str and SYMBOL_RE.match(symbol) for symbol in set(map(_SYMBOL, batch))):
-            return None
+            return False
         stamps = list(map(_TIMESTAMP, batch))
         if set(map(type, stamps)) != {datetime}:
-            return None
+            return False
         if not all(isinstance(zone, timezone | ZoneInfo) for zone in set(map(_TZINFO, stamps))):
-            return None  # naive, or a tzinfo whose utcoffset() may be None: row by row
+            return False  # naive, or a tzinfo whose utcoffset() may be None: row by row
         if min(stamps) < TIME_FLOOR or max(stamps) > ceiling:
-            return None
+            return False
         closes = list(map(_CLOSE, batch))
         if not set(map(type, closes)) <= {Decimal, int}:
-            return None
+            return False
         for close in set(closes):  # equal values pass or fail alike (the checks compare values)
             check_decimal(close, "close_price", positive=True)
         volumes = list(map(_VOLUME, batch))
         if set(map(type, volumes)) != {int} or min(volumes) < 0 or max(volumes) > INT8_MAX:
-            return None
-        nones = itertools.repeat(None)
-        priced = any(any(map(operator.is_not, map(field, batch), nones)) for field in _OPTIONAL)
-        if priced:  # some ticks carry open/high/low/vwap: those get every check, one by one
-            for tick in batch:
-                if tick.open_price is not None or tick.high_price is not None or tick.low_price is not None \
-                        or tick.vwap is not None:
-                    _check_tick(tick)
-        ordered = sorted(batch, key=_TIMESTAMP)
-        ordered.sort(key=_SYMBOL)  # stable: by symbol, then time
-        symbols, times = list(map(_SYMBOL, ordered)), list(map(_TIMESTAMP, ordered))
-        following = itertools.islice
-        if any(map(operator.and_, map(operator.eq, symbols, following(symbols, 1, None)),
-                   map(operator.eq, times, following(times, 1, None)))):
-            return None
+            return False
+        for tick in batch:  # those with open/high/low/vwap: every check, one by one
+            if tick.open_price is not None or tick.high_price is not None or tick.low_price is not None \
+                    or tick.vwap is not None:
+                _check_tick(tick)
+        symbols, following = list(map(_SYMBOL, batch)), itertools.islice
+        return not any(map(operator.and_, map(operator.eq, symbols, following(symbols, 1, None)),
+                           map(operator.eq, stamps, following(stamps, 1, None))))
     except (RowError, TypeError, ValueError, ArithmeticError):
-        return None
-    return ordered, not priced
+        return False
+
+
+def _checked_rows(ordered: list[PriceTick], row: Callable[[PriceTick], tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
+    """The COPY rows of ``ordered``, a chunk at a time, each chunk checked before any of its rows is
+    sent: the checks of one chunk run while the server stores the one before. _Refused when a
+    chunk fails (raised inside the COPY, which is then undone)."""
+    ceiling = datetime.now(UTC) + FUTURE_TOLERANCE
+    _ceiling.set(ceiling)  # for _check_tick
+    for start in range(0, len(ordered), COPY_BATCH):
+        led = ordered[max(start - 1, 0):start + COPY_BATCH]  # the tick before: a key repeated across chunks
+        if not _chunk_passes(led, ceiling):
+            raise _Refused
+        yield from map(row, ordered[start:start + COPY_BATCH])
 
 
 def _check_quote(o: OptionQuote) -> None:
@@ -294,21 +313,33 @@ async def _copy_new_prices(
     query, types, row = ("copy_prices_plain", _PLAIN_TYPES, _PLAIN_ROW) if plain else (
         "copy_prices_direct", _DIRECT_TYPES, _DIRECT_ROW)
     async with atomic(conn):
-        await copy_rows(conn, query, types, map(row, ordered), progress=progress, every=COPY_BATCH)
+        await copy_rows(conn, query, types, _checked_rows(list(ordered), row), progress=progress,
+                        every=COPY_BATCH)
+    return IngestResult(received=len(ordered), inserted=len(ordered), updated=0)
+
+
+async def _copy_unchecked(
+    conn: psycopg.AsyncConnection[Any], ordered: Sequence[PriceTick], progress: Progress | None
+) -> IngestResult:
+    """The 8-column direct COPY of ticks _validate passed (in key order)."""
+    async with atomic(conn):
+        await copy_rows(conn, "copy_prices_direct", _DIRECT_TYPES, map(_DIRECT_ROW, ordered), progress=progress,
+                        every=COPY_BATCH)
     return IngestResult(received=len(ordered), inserted=len(ordered), updated=0)
 
 
 async def _ingest_ticks(
     conn: psycopg.AsyncConnection[Any], ticks: Sequence[PriceTick], progress: Progress | None
 ) -> IngestResult:
-    """One batch, checked (as a batch; row by row when that fails, to say which row), then
-    written (run inside ``atomic``)."""
-    checked = _ticks_checked_as_a_batch(ticks)
-    if checked is None:
+    """One batch, checked and written (run inside ``atomic``): sorted by key, then checked a chunk
+    at a time as its rows go into the COPY; when a check fails the COPY is undone and the batch
+    is checked row by row, to say which row and why."""
+    sorted_batch = _in_key_order(ticks)
+    if sorted_batch is None:
         _validate(ticks, PriceTick, _check_tick, _tick_key)  # raises, naming the row
-        checked = sorted(ticks, key=_tick_key), False  # e.g. a PriceTick subclass, a pytz tzinfo
-    ordered, plain = checked
-    reported = 0
+        sorted_batch = sorted(ticks, key=_tick_key), False
+    ordered, plain = sorted_batch
+    reported = 0  # rows reported to progress and not yet taken back by a later attempt
 
     def count(n: int) -> None:
         nonlocal reported
@@ -316,14 +347,7 @@ async def _ingest_ticks(
         if progress is not None:
             progress(n)
 
-    try:
-        return await _copy_new_prices(conn, ordered, plain, count)
-    except OpsDbError as exc:
-        if not isinstance(exc.__cause__, psycopg.errors.UniqueViolation):
-            raise
-        # some ticks exist: upsert below; progress resumes past what was already reported
-
-    def resume(n: int) -> None:
+    def resume(n: int) -> None:  # a later attempt: report only past what was reported already
         nonlocal reported
         if progress is None:
             return
@@ -331,6 +355,19 @@ async def _ingest_ticks(
         reported -= already
         if n > already:
             progress(n - already)
+
+    try:
+        try:
+            return await _copy_new_prices(conn, ordered, plain, count)
+        except _Refused:
+            _validate(ticks, PriceTick, _check_tick, _tick_key)  # raises, naming the row
+            # Left to the rows by the batch checks (a PriceTick subclass, a tzinfo such as pytz's),
+            # which pass them: the direct COPY of what was checked.
+            return await _copy_unchecked(conn, ordered, resume)
+    except OpsDbError as exc:
+        if not isinstance(exc.__cause__, psycopg.errors.UniqueViolation):
+            raise
+        # some ticks exist: upsert below; progress resumes past what was already reported
 
     rows = (
         (n, t.symbol, t.timestamp, t.open_price, t.high_price, t.low_price, t.close_price, t.volume, t.vwap)
