@@ -204,7 +204,9 @@ def _chunk_passes(chunk: Sequence[object], ceiling: datetime) -> bool:
         return False
 
 
-def _checked_rows(ordered: list[PriceTick], row: Callable[[PriceTick], tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
+def _checked_rows(
+    ordered: list[PriceTick], row: Callable[[PriceTick], tuple[object, ...]]
+) -> Iterator[tuple[object, ...]]:
     """The COPY rows of ``ordered``, a chunk at a time, each chunk checked before any of its rows is
     sent: the checks of one chunk run while the server stores the one before. _Refused when a
     chunk fails (raised inside the COPY, which is then undone)."""
