@@ -544,7 +544,7 @@ CREATE FUNCTION ops_internal.replay_lag() RETURNS double precision
     AS $$
         SELECT CASE
             WHEN NOT pg_is_in_recovery() THEN 0::float8
-            WHEN EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')
+            WHEN coalesce((SELECT coalesce(status, 'streaming') = 'streaming' FROM pg_stat_wal_receiver), false)
                  AND pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0::float8
             ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
         END

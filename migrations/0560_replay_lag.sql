@@ -2,13 +2,27 @@
 -- replication health check: 0 on a primary; on a standby, 0 while its WAL receiver streams and it
 -- replayed all it received, else the age of the last transaction it replayed (NULL: none yet).
 --
--- "Streaming" needs pg_stat_wal_receiver's status, which PostgreSQL shows only to roles with
--- pg_read_all_stats; the app's roles get this one figure through an owner function instead. The
--- status is what tells a standby cut off from its primary (no receiver, or one still connecting)
--- from one that is up to date with an idle primary: both have replayed all they received.
+-- The receiver's status is what tells a standby cut off from its primary (no receiver, or one
+-- still connecting) from one up to date with an idle primary: both replayed all they received.
+-- PostgreSQL shows that status only to roles with pg_read_all_stats, so the figure comes from an
+-- owner function and the owner is granted pg_read_all_stats when the migrating role may grant it
+-- (a superuser may). When it may not, a WARNING says so and the function, seeing a receiver but
+-- not its status, counts it as streaming (a standby with no receiver at all still counts as cut
+-- off): GRANT pg_read_all_stats TO ops_owner as a superuser later makes it exact.
 -- depends: 0540_ledger_text_and_time_checks
 
-GRANT pg_read_all_stats TO ops_owner;
+DO $grant$
+BEGIN
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+       OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE WITH ADMIN OPTION') THEN
+        GRANT pg_read_all_stats TO ops_owner;
+    ELSE
+        RAISE WARNING 'ops_owner was not granted pg_read_all_stats (% may not grant it): a standby cut off '
+                      'from its primary is seen late only once its WAL receiver stops; as a superuser: '
+                      'GRANT pg_read_all_stats TO ops_owner', current_user;
+    END IF;
+END
+$grant$;
 
 SET ROLE ops_owner;
 
@@ -19,7 +33,7 @@ CREATE FUNCTION ops_internal.replay_lag() RETURNS double precision
     AS $$
         SELECT CASE
             WHEN NOT pg_is_in_recovery() THEN 0::float8
-            WHEN EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')
+            WHEN coalesce((SELECT coalesce(status, 'streaming') = 'streaming' FROM pg_stat_wal_receiver), false)
                  AND pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0::float8
             ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
         END
