@@ -236,3 +236,28 @@ def test_a_long_approval_queue_shows_its_oldest_and_counts_the_rest(fresh_db: st
     rows = dom.tables["approval-queue"]
     assert len(rows) == QUEUE_ROWS and rows[0][0] == "queue-1", "the oldest first"
     assert 'data-more="7"' in rendered.dom
+
+
+def test_the_market_page_reaches_back_past_the_closed_hours(fresh_db: str) -> None:
+    """Just after a session opens, the newest 200 five-minute bars lie mostly in earlier sessions:
+    the default window holds them (a window of 200 bars of clock time ended in the night)."""
+    from ops_db import market
+    from ops_db.reports import market as market_report
+
+    today_open = datetime.now(UTC).replace(hour=14, minute=30, second=0, microsecond=0) - timedelta(days=1)
+    sessions = [today_open - timedelta(days=d) for d in (3, 2, 1)] + [today_open]
+    ticks = [market.PriceTick("AAPL", opened + timedelta(minutes=m), Decimal(190) + m % 7, 10)
+             for opened in sessions[:-1] for m in range(390)]
+    ticks += [market.PriceTick("AAPL", today_open + timedelta(minutes=m), Decimal(191), 10) for m in range(10)]
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        market.ingest_prices(conn, ticks)
+        from ops_db.ops import rollups
+
+        if conn.execute("SELECT current_setting('timescaledb.license', true) = 'timescale'").fetchone() == (True,):
+            rollups.refresh_continuous_aggregates(conn)
+        else:
+            rollups.refresh_rollups(conn)
+        view = market_report.collect(conn, "AAPL", interval="5m")
+    assert len(view.bars) == 200  # 2 of today, 78 of each of the sessions before it
+    assert view.bars[-1].bucket == today_open + timedelta(minutes=5)
+    assert view.start == view.bars[0].bucket

@@ -21,12 +21,15 @@ INTERVALS: dict[market.BarInterval, timedelta] = {
     "1h": timedelta(hours=1),
     "1d": timedelta(days=1),
 }
-# How much history a page shows by default: about 200 bars of the interval.
-DEFAULT_WINDOW: dict[market.BarInterval, timedelta] = {
-    "1m": timedelta(hours=4),
-    "5m": timedelta(hours=16),
-    "1h": timedelta(days=9),
-    "1d": timedelta(days=200),
+# How much history a page shows by default: the newest DEFAULT_BARS bars, looked for within
+# LOOKBACK before the newest tick (long enough to reach past a weekend and the hours a market is
+# closed: 200 bars of clock time end in the night when a session has just opened).
+DEFAULT_BARS = 200
+LOOKBACK: dict[market.BarInterval, timedelta] = {
+    "1m": timedelta(days=4),
+    "5m": timedelta(days=7),
+    "1h": timedelta(days=60),
+    "1d": timedelta(days=400),
 }
 
 
@@ -54,7 +57,7 @@ def collect(
     period: int = 20,
 ) -> MarketView:
     """The bars of ``symbol`` in [since, until) and the indicators over the same interval. Without
-    ``since`` the window ends at the newest bar and spans about 200 bars."""
+    ``since`` the window ends at the newest bar and holds the newest DEFAULT_BARS bars."""
     step = INTERVALS[interval]
     with snapshot(conn):
         generated_at = db.fetch_value(conn, "report_now")
@@ -62,7 +65,8 @@ def collect(
         if since is None:
             newest = db.fetch_value(conn, "report_newest_tick", {"symbol": symbol})
             end = until or (newest + step if newest is not None else end)
-            since = end - DEFAULT_WINDOW[interval]
+            recent = market.bars(conn, symbol, interval, end - LOOKBACK[interval], end)[-DEFAULT_BARS:]
+            since = recent[0].bucket if recent else end - LOOKBACK[interval]
         return MarketView(
             symbol=symbol,
             interval=interval,
