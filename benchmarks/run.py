@@ -2,7 +2,7 @@
 
     python -m benchmarks.run [--rounds N] [--rows N] [--bars-rows N] [--memory-rows N]
         [--compression-days N] [--compression-dense-days N] [--compression-tick-seconds S]
-        [--compression-chain-minutes M] [--only NAME ...]
+        [--compression-chain-minutes M] [--growth-rows N] [--growth-batch N] [--only NAME ...]
 
 The memory benchmark loads the price database that bars and latest then query (one load per run).
 """
@@ -25,7 +25,7 @@ from rich.table import Table
 from benchmarks.common import Result, Scratch
 from ops_db.ops.cluster import LocalCluster
 
-BENCHMARKS = ["ingest", "memory", "orders", "bars", "latest", "compression", "backup", "migrate"]
+BENCHMARKS = ["ingest", "memory", "orders", "bars", "latest", "growth", "compression", "backup", "migrate"]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compression-dense-days", type=int, default=3, help="days of dense data compressed (0: none)")
     parser.add_argument("--compression-tick-seconds", type=int, default=1, help="seconds between ticks, dense data")
     parser.add_argument("--compression-chain-minutes", type=int, default=1, help="minutes between chains, dense data")
+    parser.add_argument("--growth-rows", type=int, default=2_000_000,
+                        help="price rows of the year of history the growth curves end at (make bench-scale: 100 M)")
+    parser.add_argument("--growth-batch", type=int, default=50_000, help="ticks per ingest batch of the growth curves")
     parser.add_argument("--only", nargs="*", choices=BENCHMARKS, help="run only these")
     args = parser.parse_args(argv)
 
@@ -69,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                "compression_dense_days": args.compression_dense_days,
                "compression_tick_seconds": args.compression_tick_seconds,
                "compression_chain_minutes": args.compression_chain_minutes,
+               "growth_rows": args.growth_rows, "growth_batch": args.growth_batch,
                "edition": machine["edition"], "cluster": cluster, "shared": {}}
     results: list[Result] = []
     started = time.perf_counter()
