@@ -12,7 +12,7 @@ SQUAWK_STAMP := $(VENV)/.squawk-$(SQUAWK_VERSION)-stamp
 UNASYNCD_VERSION := 0.10.1
 UNASYNCD_STAMP := $(VENV)/.unasyncd-$(UNASYNCD_VERSION)-stamp
 
-.PHONY: run test check generate docs install timescaledb ha-tools browser reports screenshots bench clean
+.PHONY: run test check generate docs install timescaledb ha-tools browser reports screenshots bench bench-scale clean
 
 run: install timescaledb  ## everything installed, local database up, migrated, demo data, analytics shown
 	$(BIN)/ops-db db up
@@ -90,3 +90,8 @@ clean:
 bench: install timescaledb  ## ratio benchmarks against the local cluster (see benchmarks/README.md)
 	$(BIN)/ops-db db up
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+bench-scale: install timescaledb  ## the growth curves at full size (a year of 100 M price rows) and their plots (benchmarks/img/)
+	$(BIN)/ops-db db up
+	$(BIN)/python -m benchmarks.run --only growth --rounds 3 --growth-rows 100000000 --growth-batch 200000 $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.plot

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import bench_bars, bench_compression, bench_ingest, bench_latest, bench_memory, bench_orders
+from benchmarks import bench_bars, bench_compression, bench_growth, bench_ingest, bench_latest, bench_memory, bench_orders
 from benchmarks.common import Result, Scratch
 from tests.conftest import Server
 
@@ -74,3 +74,22 @@ def test_compression_benchmark(scratch: Scratch, server: Server) -> None:
         assert dense_prices.extra["rows_per_segment_chunk"] == 2_340  # a tick every 10 s
         assert "close_price" in dense_prices.extra["after_bytes_per_row_by_column"]
         assert scratch.created == []  # each data set's database is dropped
+
+
+def test_growth_curves_measure_every_stage_side_by_side(scratch: Scratch, server: Server, tmp_path: Any) -> None:
+    results = bench_growth.run(scratch, 2, growth_rows=20_000, growth_batch=500, edition=server.edition,
+                               bars_seconds=0.05)
+    assert [r.name for r in results] == ["ingest as the table grows", "rollup upkeep as the table grows",
+                                         "bars as history grows"]
+    for result in results:
+        _figures(result)
+    stages = [[point["stage"] for point in r.extra["curve"]] for r in results]
+    assert stages == [["empty", "1 week", "1 month", "1 year"]] + [["1 week", "1 month", "1 year"]] * 2
+    rows = [point["rows"] for point in results[0].extra["curve"]]
+    assert rows[0] == 0 and rows == sorted(rows) and rows[-1] == 10 * 5 * 365  # 5 ticks a day a symbol
+    assert scratch.created == []  # every stage database dropped
+    from benchmarks import plot
+
+    written = plot.plot([r.as_json() for r in results], tmp_path)
+    assert [p.name for p in written] == ["growth-ingest.png", "growth-upkeep.png", "growth-bars.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
