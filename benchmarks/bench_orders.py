@@ -81,20 +81,17 @@ def workflow_cycles(conninfo: str, cycles: int, strategy_id: int, tag: str) -> f
 
 
 def one_cycle(pool: Any, strategy_id: int, client_id: str) -> None:
+    """One cycle on one pooled connection, each call a transaction of its own (the contract of
+    ops_db's functions on an idle connection: atomic commits it), as an application calls them."""
     with pool.connection() as conn:
-        with conn.transaction():
-            order = orders.stage_order(conn, client_order_id=client_id, strategy_id=strategy_id, symbol="AAPL",
-                                       side="buy", order_type="limit", quantity=Decimal(10),
-                                       limit_price=Decimal("190.50"), created_by="bench")
-        with conn.transaction():
-            order = orders.screen_order(conn, order.id)
+        order = orders.stage_order(conn, client_order_id=client_id, strategy_id=strategy_id, symbol="AAPL",
+                                   side="buy", order_type="limit", quantity=Decimal(10),
+                                   limit_price=Decimal("190.50"), created_by="bench")
+        order = orders.screen_order(conn, order.id)
         assert order.status == "pending_approval", order.status
-        with conn.transaction():
-            order = orders.approve_order(conn, order.id, "approver")
-        with conn.transaction():
-            order = orders.submit_order(conn, order.id, f"B-{client_id}")
-        with conn.transaction():
-            orders.record_fill(conn, order.id, Decimal(10), Decimal("190.45"))
+        order = orders.approve_order(conn, order.id, "approver")
+        order = orders.submit_order(conn, order.id, f"B-{client_id}")
+        orders.record_fill(conn, order.id, Decimal(10), Decimal("190.45"))
 
 
 def _check(conninfo: str, expected: int) -> None:
