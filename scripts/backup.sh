@@ -33,6 +33,8 @@ Environment:
   RETENTION_DAYS      delete backups older than this many days (default 14)
   RETENTION_MIN_KEEP  but always keep this many good ones per database and mode (default 7);
                       the newest good backup is never deleted
+  BACKUP_COMPRESS     pg_dump's zlib level, 0 to 9 (default 1: half the CPU of pg_dump's
+                      default 6, for a dump about a fifth larger)
   S3_BUCKET, S3_PREFIX  also copy the set to s3://S3_BUCKET/S3_PREFIX/ (needs the aws command)
   BACKUP_LOCK_FILE    overlap lock (default BACKUP_DIR/.backup.lock)
   OPS_DB_BACKUP_DATABASE  back up this database of the configured server instead
