@@ -69,7 +69,7 @@ def test_restore_with_two_jobs_matches_the_source(server: Server, fresh_db: str,
     expected_rc = 0 if not Runner(fresh_db).verify() else 25
     target = new_db_name()
     try:
-        restored = script("restore.sh", "-j", "2", "full", str(dump), target, env=env)
+        restored = script("restore.sh", "full", str(dump), target, env=env)  # two jobs unless told otherwise
         assert restored.returncode == expected_rc, restored.stdout + restored.stderr
         assert "with 2 jobs" in restored.stdout
         assert dict(_chunks(server.conninfo(target))) == source_chunks
