@@ -33,6 +33,8 @@ Environment:
   RETENTION_DAYS      delete backups older than this many days (default 14)
   RETENTION_MIN_KEEP  but always keep this many good ones per database and mode (default 7);
                       the newest good backup is never deleted
+  BACKUP_COMPRESS     pg_dump's zlib level, 0 to 9 (default 1: half the CPU of pg_dump's
+                      default 6, for a dump about a fifth larger)
   S3_BUCKET, S3_PREFIX  also copy the set to s3://S3_BUCKET/S3_PREFIX/ (needs the aws command)
   BACKUP_LOCK_FILE    overlap lock (default BACKUP_DIR/.backup.lock)
   OPS_DB_BACKUP_DATABASE  back up this database of the configured server instead
@@ -132,11 +134,6 @@ remove_debris() {
     done
 }
 
-stamp_epoch() {  # 20260102T030405Z -> seconds since the epoch
-    local s=$1
-    date -u -d "${s:0:4}-${s:4:2}-${s:6:2} ${s:9:2}:${s:11:2}:${s:13:2}" +%s
-}
-
 is_good() {  # a complete set whose files match their checksums
     local base=$1
     [[ -e $base.dump && -e $base.manifest.json && -e $base.sha256 ]] || return 1
@@ -148,21 +145,24 @@ is_good() {  # a complete set whose files match their checksums
 # checksums verify count as good; FRESH (optional) is the set this run just wrote and checked.
 prune_group() {
     local prefix=$1 fresh=${2:-} now cutoff keep_min kept=0 path base stamp
-    now=$(date -u +%s)
-    cutoff=$((now - RETENTION_DAYS * 86400))
+    # A UTC stamp YYYYmmddTHHMMSSZ without its letters is a number that orders like the time:
+    # the cutoff is made so by bash's own strftime, not by a date(1) process per set.
+    printf -v now '%(%s)T' -1
+    TZ=UTC0 printf -v cutoff '%(%Y%m%d%H%M%S)T' $((now - RETENTION_DAYS * 86400))
     keep_min=$((RETENTION_MIN_KEEP > 0 ? RETENTION_MIN_KEEP : 1))
     local dumps=()
     mapfile -t dumps < <(find "$BACKUP_DIR" -maxdepth 1 -type f -name "${prefix}_????????T??????Z.dump" -printf '%f\n' | sort -r)
     # Only expired sets are ever deleted: when even the oldest is not, no checksum needs reading.
     ((${#dumps[@]})) || return 0
     stamp=${dumps[-1]%.dump}
-    (($(stamp_epoch "${stamp##*_}") < cutoff)) || return 0
+    stamp=${stamp##*_}
+    ((10#${stamp//[TZ]/} < cutoff)) || return 0
     for path in "${dumps[@]}"; do
         base=$BACKUP_DIR/${path%.dump}
         stamp=${path%.dump}
         stamp=${stamp##*_}
         local expired=0
-        (($(stamp_epoch "$stamp") < cutoff)) && expired=1
+        ((10#${stamp//[TZ]/} < cutoff)) && expired=1
         if ((kept < keep_min)); then
             if [[ ${path%.dump} == "$fresh" ]] || is_good "$base"; then  # fresh: written and checked just now
                 kept=$((kept + 1))

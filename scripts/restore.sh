@@ -19,11 +19,12 @@ Usage: scripts/restore.sh [--force] [-j N] full FILE [TARGET_DB]
   clone    back up SOURCE_DB (backup.sh full, into a temporary directory) and restore it as TARGET_DB
   --force  replace a TARGET_DB that already holds tables
   -j N, --jobs N
-           restore with N parallel pg_restore jobs (1 to 32, default 1). A plain
-           `pg_restore -j N` of these dumps fails on TimescaleDB's catalog (its tables keep
-           their foreign keys, e.g. chunk_index -> chunk) and leaves hypertables without
-           chunks; restore.sh runs pre-data and the catalog's rows single-job first, then
-           the other rows and the indexes and constraints with N jobs.
+           restore with N parallel pg_restore jobs (1 to 32; default RESTORE_JOBS, else 2).
+           A plain `pg_restore -j N` of these dumps fails on TimescaleDB's catalog (its
+           tables keep their foreign keys, e.g. chunk_index -> chunk) and leaves hypertables
+           without chunks; restore.sh runs pre-data and the catalog's rows single-job first,
+           then the other rows and the indexes and constraints with N jobs. -j 1: one
+           single-job pg_restore.
 
 TARGET_DB defaults to the configured database (PGDATABASE after resolving the settings).
 
@@ -39,8 +40,9 @@ to pg_restore as PGPASSWORD in its own environment, never on a command line nor 
 able to create the timescaledb extension (normally a superuser); the roles ops_owner,
 ops_app and ops_readonly must exist on the target server (pg_dumpall --roles-only).
 
-Environment: OPS_DB_BIN (the ops-db command), RESTORE_LOCK_DIR (default /tmp),
-OPS_DB_ADMIN_DB (database used for CREATE/DROP DATABASE, default postgres).
+Environment: OPS_DB_BIN (the ops-db command), RESTORE_JOBS (default for -j, 2),
+RESTORE_LOCK_DIR (default /tmp), OPS_DB_ADMIN_DB (database used for CREATE/DROP DATABASE,
+default postgres).
 
 Exit codes:
   0   restored, matches the manifest, ops-db verify passed
@@ -66,7 +68,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # -- arguments ---------------------------------------------------------------------------
 FORCE=0
-JOBS=1
+# Two jobs by default: the rows of the chunks load and their indexes build side by side; the
+# parallel passes keep TimescaleDB's catalog single-job (see --help).
+JOBS=${RESTORE_JOBS:-2}
 ARGS=()
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -83,7 +87,7 @@ while [[ $# -gt 0 ]]; do
     esac
     shift
 done
-[[ $JOBS =~ ^[1-9][0-9]?$ && $JOBS -le 32 ]] || die "$EXIT_USAGE" "--jobs '$JOBS': give 1 to 32 parallel jobs"
+[[ $JOBS =~ ^[1-9][0-9]?$ && $JOBS -le 32 ]] || die "$EXIT_USAGE" "--jobs (or RESTORE_JOBS) '$JOBS': give 1 to 32 parallel jobs"
 [[ ${#ARGS[@]} -ge 2 ]] || { usage >&2; exit "$EXIT_USAGE"; }
 MODE=${ARGS[0]}
 FILE=

@@ -264,6 +264,26 @@ def test_retention_never_deletes_the_last_good_backup(fresh_db: str, tmp_path: P
     assert len(remaining) == 1 and remaining[0] != oldest  # a newer good one exists now: the old one expired
 
 
+def _compression(dump: Path) -> str:
+    listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True, check=True).stdout
+    return next(line.split(":", 1)[1].strip() for line in listing.splitlines() if "Compression:" in line)
+
+
+def test_dumps_at_zlib_level_1_unless_backup_compress_says_otherwise(fresh_db: str, tmp_path: Path) -> None:
+    assert backup(fresh_db, tmp_path / "default").returncode == 0
+    [dump] = complete_sets(tmp_path / "default")
+    assert _compression(dump) == "1"
+    nine = backup(fresh_db, tmp_path / "nine", BACKUP_COMPRESS="9")
+    assert nine.returncode == 0, nine.stderr
+    [dump] = complete_sets(tmp_path / "nine")
+    assert _compression(dump) == "9"
+    for bad in ("10", "x", "-1"):
+        refused = backup(fresh_db, tmp_path / "bad", BACKUP_COMPRESS=bad)
+        assert refused.returncode == ExitCode.CONFIG, refused.stderr
+        assert "BACKUP_COMPRESS" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+        assert backup_files(tmp_path / "bad") == []
+
+
 def test_data_mode_dumps_a_hypertable_with_its_chunks(server: Server, fresh_db: str, tmp_path: Path) -> None:
     fill(fresh_db, server.edition, rows=500)
     done = backup(fresh_db, tmp_path, "data", "trading.ops_test_ticks")

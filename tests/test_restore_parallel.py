@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -67,7 +69,7 @@ def test_restore_with_two_jobs_matches_the_source(server: Server, fresh_db: str,
     expected_rc = 0 if not Runner(fresh_db).verify() else 25
     target = new_db_name()
     try:
-        restored = script("restore.sh", "-j", "2", "full", str(dump), target, env=env)
+        restored = script("restore.sh", "full", str(dump), target, env=env)  # two jobs unless told otherwise
         assert restored.returncode == expected_rc, restored.stdout + restored.stderr
         assert "with 2 jobs" in restored.stdout
         assert dict(_chunks(server.conninfo(target))) == source_chunks
@@ -91,3 +93,32 @@ def test_restore_refuses_a_bad_jobs_value(fresh_db: str, tmp_path: Path, jobs: s
     refused = script("restore.sh", "-j", jobs, "full", str(tmp_path / "x.dump"), env=clean_env(OPS_DB_URL=fresh_db))
     assert refused.returncode == 2, refused.stderr
     assert "--jobs" in refused.stderr
+
+
+def test_first_pass_runs_again_statement_by_statement_when_the_lock_table_is_too_small(
+    server: Server, fresh_db: str, tmp_path: Path
+) -> None:
+    """A fake pg_restore fails --single-transaction as a server with too small a lock table does."""
+    fill(fresh_db, server.edition, rows=500)
+    dump = _backup(fresh_db, tmp_path / "backup")
+    real = shutil.which("pg_restore")
+    assert real
+    fake = tmp_path / "bin" / "pg_restore"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/usr/bin/env bash\n"
+        'for arg in "$@"; do if [[ $arg == --single-transaction ]]; then\n'
+        "  echo 'pg_restore: error: could not execute query: ERROR:  out of shared memory' >&2\n"
+        "  echo 'HINT:  You might need to increase max_locks_per_transaction.' >&2; exit 1; fi; done\n"
+        f'exec {real} "$@"\n'
+    )
+    fake.chmod(0o755)
+    env = clean_env(OPS_DB_URL=fresh_db, PATH=f"{fake.parent}:{os.environ['PATH']}")
+    expected_rc = 0 if not Runner(fresh_db).verify() else 25
+    target = new_db_name()
+    try:
+        restored = script("restore.sh", "-j", "2", "full", str(dump), target, env=env)
+        assert restored.returncode == expected_rc, restored.stdout + restored.stderr
+        assert fingerprint(server.conninfo(target)) == fingerprint(fresh_db)
+    finally:
+        server.drop_database(target)
