@@ -17,7 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: files only
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 HERE = Path(__file__).resolve().parent
 NAMES = {"ingest as the table grows": "growth-ingest.png", "rollup upkeep as the table grows": "growth-upkeep.png",

@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from benchmarks import bench_bars, bench_compression, bench_growth, bench_ingest, bench_latest, bench_memory, bench_orders
+from benchmarks import (
+    bench_bars,
+    bench_compression,
+    bench_growth,
+    bench_ingest,
+    bench_latest,
+    bench_memory,
+    bench_orders,
+)
 from benchmarks.common import Result, Scratch
 from tests.conftest import Server
 
