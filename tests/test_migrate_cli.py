@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import typer
 
-from ops_db.cli import app
+from ops_db.cli import app, load_commands
 from ops_db.core.errors import ExitCode
 from ops_db.ops.migrations import FOUNDATION, Runner
 from tests.test_cli import ops_db
@@ -29,6 +29,7 @@ def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[
 
 
 def _options() -> Iterator[tuple[str, Any]]:
+    load_commands()
     root = typer.main.get_command(app)
     for path, command in _commands(root):
         ctx = root.make_context("ops-db", [], resilient_parsing=True)
