@@ -478,8 +478,15 @@ def latest_prices(
     conn: psycopg.Connection[Any], symbols: Sequence[str] | None = None
 ) -> list[LatestPrice]:
     """The newest price of every symbol, or of ``symbols`` (a list: a bare string is refused)."""
-    wanted = list(symbols) if symbols else None
-    return fetch_all(conn, LatestPrice, "latest_prices", {"symbols": wanted})
+    if not symbols:
+        return fetch_all(conn, LatestPrice, "latest_prices", {"symbols": None})
+    params = {"symbols": list(symbols)}
+    recent = fetch_all(conn, LatestPrice, "latest_recent_prices_of", params)
+    if len(recent) == len(set(symbols)):
+        return recent
+    # Some symbol has no price in the recent days: search all of history, for all of them, so
+    # that the rows come in the database's own order.
+    return fetch_all(conn, LatestPrice, "latest_prices_of", params)
 
 
 @api

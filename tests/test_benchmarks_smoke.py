@@ -53,9 +53,13 @@ def test_memory_bars_and_latest_share_one_loaded_database(scratch: Scratch, serv
                             bars_seconds=0.05)
     _figures(bars)
     assert bars.extra["price_rows"] == 7_000  # 6 000 liquid + 1 000 wide, loaded once
-    [latest] = bench_latest.run(scratch, 2, memory_rows=6_000, shared=shared)
+    latest, history = bench_latest.run(scratch, 2, memory_rows=6_000, shared=shared, latest_seconds=0.05,
+                                       latest_history_days=1, latest_tick_minutes=60)
     _figures(latest)
-    assert len(scratch.created) == 1  # the shared price database, dropped by the fixture
+    _figures(history)
+    assert history.extra["price_rows"] == {"without": 2_400, "with": 24_000}
+    assert history.extra["chunks"]["with"] >= 10 > history.extra["chunks"]["without"]
+    assert len(scratch.created) == 1  # the shared price database, dropped by the fixture (history ones: by run)
 
 
 def test_orders_benchmark_fills_every_cycle(scratch: Scratch) -> None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from datetime import UTC
 from pathlib import Path
 
 import psycopg
@@ -24,6 +25,17 @@ def test_up_twice_is_harmless(server: Server) -> None:
     with psycopg.connect(server.cluster.conninfo()) as conn:
         row = conn.execute("SELECT current_setting('timescaledb.license'), current_setting('port')").fetchone()
     assert row == (server.edition, str(server.cluster.port))
+
+
+def test_sessions_read_timestamps_as_datetime_utc(server: Server) -> None:
+    if server.cluster is None:
+        import pytest
+
+        pytest.skip("the server is not a private cluster (OPS_DB_TEST_URL or a container)")
+    with psycopg.connect(server.cluster.conninfo()) as conn:
+        row = conn.execute("SELECT current_setting('TimeZone'), now()").fetchone()
+    assert row is not None and row[0] == "UTC"
+    assert row[1].tzinfo is UTC  # psycopg's fast path, not a zoneinfo conversion per value
 
 
 def test_cluster_lifecycle_through_cli() -> None:

@@ -477,8 +477,15 @@ async def latest_prices(
     conn: psycopg.AsyncConnection[Any], symbols: Sequence[str] | None = None
 ) -> list[LatestPrice]:
     """The newest price of every symbol, or of ``symbols`` (a list: a bare string is refused)."""
-    wanted = list(symbols) if symbols else None
-    return await fetch_all(conn, LatestPrice, "latest_prices", {"symbols": wanted})
+    if not symbols:
+        return await fetch_all(conn, LatestPrice, "latest_prices", {"symbols": None})
+    params = {"symbols": list(symbols)}
+    recent = await fetch_all(conn, LatestPrice, "latest_recent_prices_of", params)
+    if len(recent) == len(set(symbols)):
+        return recent
+    # Some symbol has no price in the recent days: search all of history, for all of them, so
+    # that the rows come in the database's own order.
+    return await fetch_all(conn, LatestPrice, "latest_prices_of", params)
 
 
 @api

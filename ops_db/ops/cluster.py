@@ -205,6 +205,10 @@ class LocalCluster:
             "max_locks_per_transaction = 256",
             "password_encryption = 'scram-sha-256'",
             "log_min_messages = warning",
+            # The zone initdb copies from the OS is often 'Etc/UTC': the same zone, but psycopg then
+            # converts every timestamptz it reads through zoneinfo (0.33 µs a value); with 'UTC' it
+            # builds them as datetime.UTC directly (0.13 µs): 1.4 ms of a 7 200-bar bars() call.
+            "timezone = 'UTC'",
         ]
         if self.fast:
             lines += [
