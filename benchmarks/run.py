@@ -2,7 +2,8 @@
 
     python -m benchmarks.run [--rounds N] [--rows N] [--bars-rows N] [--memory-rows N]
         [--compression-days N] [--compression-dense-days N] [--compression-tick-seconds S]
-        [--compression-chain-minutes M] [--growth-rows N] [--growth-batch N] [--only NAME ...]
+        [--compression-chain-minutes M] [--growth-rows N] [--growth-batch N] [--latest-history-days N]
+        [--latest-tick-minutes N] [--only NAME ...]
 
 The memory benchmark loads the price database that bars and latest then query (one load per run).
 """
@@ -46,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--growth-rows", type=int, default=2_000_000,
                         help="price rows of the year of history the growth curves end at (make bench-scale: 100 M)")
     parser.add_argument("--growth-batch", type=int, default=50_000, help="ticks per ingest batch of the growth curves")
+    parser.add_argument("--latest-history-days", type=int, default=7,
+                        help="days of the shorter history of the latest-prices pair (the other: 10x)")
+    parser.add_argument("--latest-tick-minutes", type=int, default=15, help="minutes between ticks of that pair")
     parser.add_argument("--only", nargs="*", choices=BENCHMARKS, help="run only these")
     args = parser.parse_args(argv)
 
@@ -73,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                "compression_tick_seconds": args.compression_tick_seconds,
                "compression_chain_minutes": args.compression_chain_minutes,
                "growth_rows": args.growth_rows, "growth_batch": args.growth_batch,
+               "latest_history_days": args.latest_history_days, "latest_tick_minutes": args.latest_tick_minutes,
                "edition": machine["edition"], "cluster": cluster, "shared": {}}
     results: list[Result] = []
     started = time.perf_counter()
