@@ -65,8 +65,9 @@ def collect(
         if since is None:
             newest = db.fetch_value(conn, "report_newest_tick", {"symbol": symbol})
             end = until or (newest + step if newest is not None else end)
-            recent = market.bars(conn, symbol, interval, end - LOOKBACK[interval], end)[-DEFAULT_BARS:]
-            since = recent[0].bucket if recent else end - LOOKBACK[interval]
+            lookback = max(end - LOOKBACK[interval], market.TIME_FLOOR)  # bars() takes no time before 2000
+            recent = market.bars(conn, symbol, interval, lookback, end)[-DEFAULT_BARS:]
+            since = recent[0].bucket if recent else lookback
         return MarketView(
             symbol=symbol,
             interval=interval,
