@@ -8,9 +8,11 @@ Every function runs under the one contract (``@api``): inside the caller's trans
 a savepoint, on an idle connection a transaction of its own that commits when the call succeeds.
 ``ingest_price_stream`` is the exception by design: each batch is such a unit of its own.
 
-Ingest validates every row before anything is sent: a bad row (NaN, negative or zero price,
+Ingest validates every row before it is written: a bad row (NaN, negative or zero price,
 unknown symbol format, wrong type, duplicate key in the batch) raises ValidationError naming
-the row (1-based) and the reason, and nothing of the batch is written. The database's CHECK
+the row (1-based) and the reason, and nothing of the batch is written (price ticks are checked a
+chunk at a time as they stream into the COPY, which a refused chunk undoes; progress counts rows
+sent, so a refused batch may have reported some). The database's CHECK
 constraints stay the authority; the checks here exist to say *which* row is wrong.
 
 Re-ingesting is idempotent: prices and option quotes are upserted on their key (identical rows
@@ -181,8 +183,13 @@ def _chunk_passes(chunk: Sequence[object], ceiling: datetime) -> bool:
         stamps = list(map(_TIMESTAMP, batch))
         if set(map(type, stamps)) != {datetime}:
             return False
-        if not all(isinstance(zone, timezone | ZoneInfo) for zone in set(map(_TZINFO, stamps))):
-            return False  # naive, or a tzinfo whose utcoffset() may be None: row by row
+        zones = set(map(_TZINFO, stamps))
+        # Fixed offsets, or one zone for the whole chunk: otherwise Python compares times of one
+        # ZoneInfo by wall clock (a DST fold) and of two zones by UTC, an order that is not
+        # transitive (the sort, min and max would not mean what they say): row by row.
+        fixed = all(isinstance(zone, timezone) for zone in zones)
+        if not (fixed or (len(zones) == 1 and isinstance(next(iter(zones)), ZoneInfo))):
+            return False
         if min(stamps) < TIME_FLOOR or max(stamps) > ceiling:
             return False
         closes = list(map(_CLOSE, batch))
@@ -205,11 +212,12 @@ def _chunk_passes(chunk: Sequence[object], ceiling: datetime) -> bool:
 
 
 def _checked_rows(
-    ordered: list[PriceTick], row: Callable[[PriceTick], tuple[object, ...]]
+    ordered: list[PriceTick], row: Callable[[PriceTick], tuple[object, ...]], passed: list[bool]
 ) -> Iterator[tuple[object, ...]]:
     """The COPY rows of ``ordered``, a chunk at a time, each chunk checked before any of its rows is
     sent: the checks of one chunk run while the server stores the one before. _Refused when a
-    chunk fails (raised inside the COPY, which is then undone)."""
+    chunk fails (raised inside the COPY, which is then undone); ``passed`` becomes [True] once
+    every chunk passed (a COPY that fails on the server may have stopped before the last one)."""
     ceiling = datetime.now(UTC) + FUTURE_TOLERANCE
     _ceiling.set(ceiling)  # for _check_tick
     for start in range(0, len(ordered), COPY_BATCH):
@@ -217,6 +225,7 @@ def _checked_rows(
         if not _chunk_passes(led, ceiling):
             raise _Refused
         yield from map(row, ordered[start:start + COPY_BATCH])
+    passed[:] = [True]
 
 
 def _check_quote(o: OptionQuote) -> None:
@@ -304,7 +313,8 @@ def _tick_key(t: PriceTick) -> tuple[str, datetime]:
 
 
 async def _copy_new_prices(
-    conn: psycopg.AsyncConnection[Any], ordered: Sequence[PriceTick], plain: bool, progress: Progress | None
+    conn: psycopg.AsyncConnection[Any], ordered: Sequence[PriceTick], plain: bool, progress: Progress | None,
+    passed: list[bool],
 ) -> IngestResult:
     """One binary COPY straight into the hypertable: as fast as ``psql \\copy``, but only for new ticks.
 
@@ -315,7 +325,7 @@ async def _copy_new_prices(
     query, types, row = ("copy_prices_plain", _PLAIN_TYPES, _PLAIN_ROW) if plain else (
         "copy_prices_direct", _DIRECT_TYPES, _DIRECT_ROW)
     async with atomic(conn):
-        await copy_rows(conn, query, types, _checked_rows(list(ordered), row), progress=progress,
+        await copy_rows(conn, query, types, _checked_rows(list(ordered), row, passed), progress=progress,
                         every=COPY_BATCH)
     return IngestResult(received=len(ordered), inserted=len(ordered), updated=0)
 
@@ -337,46 +347,50 @@ async def _ingest_ticks(
     at a time as its rows go into the COPY; when a check fails the COPY is undone and the batch
     is checked row by row, to say which row and why."""
     sorted_batch = _in_key_order(ticks)
+    validated = sorted_batch is None
     if sorted_batch is None:
         _validate(ticks, PriceTick, _check_tick, _tick_key)  # raises, naming the row
         sorted_batch = sorted(ticks, key=_tick_key), False
     ordered, plain = sorted_batch
-    reported = 0  # rows reported to progress and not yet taken back by a later attempt
+    shown = 0  # rows progress was told of: a later attempt reports only past them
 
-    def count(n: int) -> None:
-        nonlocal reported
-        reported += n
-        if progress is not None:
-            progress(n)
+    def attempt() -> Progress:
+        sent = 0
 
-    def resume(n: int) -> None:  # a later attempt: report only past what was reported already
-        nonlocal reported
-        if progress is None:
-            return
-        already = min(reported, n)
-        reported -= already
-        if n > already:
-            progress(n - already)
+        def report(n: int) -> None:
+            nonlocal sent, shown
+            sent += n
+            if sent > shown:
+                if progress is not None:
+                    progress(sent - shown)
+                shown = sent
 
+        return report
+
+    passed = [validated]  # every row checked and passed (by _validate, or every chunk by _checked_rows)
     try:
         try:
-            return await _copy_new_prices(conn, ordered, plain, count)
+            return await _copy_new_prices(conn, ordered, plain, attempt(), passed)
         except _Refused:
             _validate(ticks, PriceTick, _check_tick, _tick_key)  # raises, naming the row
             # Left to the rows by the batch checks (a PriceTick subclass, a tzinfo such as pytz's),
             # which pass them: the direct COPY of what was checked.
-            return await _copy_unchecked(conn, ordered, resume)
+            passed[:] = [True]
+            return await _copy_unchecked(conn, ordered, attempt())
     except OpsDbError as exc:
         if not isinstance(exc.__cause__, psycopg.errors.UniqueViolation):
             raise
-        # some ticks exist: upsert below; progress resumes past what was already reported
+        # Some ticks exist: upsert below. The server may have refused the COPY before the chunk
+        # checks reached the end of the batch: what they did not pass is checked row by row.
+        if not passed[0]:
+            _validate(ticks, PriceTick, _check_tick, _tick_key)
 
     rows = (
         (n, t.symbol, t.timestamp, t.open_price, t.high_price, t.low_price, t.close_price, t.volume, t.vwap)
         for n, t in enumerate(ticks, start=1)
     )
     return await _write_staged(conn, "create_price_stage", "copy_price_stage", "upsert_prices_from_stage",
-                               _PRICE_STAGE_TYPES, rows, len(ticks), resume)
+                               _PRICE_STAGE_TYPES, rows, len(ticks), attempt())
 
 
 @api(rows_checked_by_callee="ticks")
