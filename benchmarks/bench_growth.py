@@ -32,7 +32,6 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 
 from benchmarks.common import Result, Scratch, Side, rotate
 from benchmarks.data import symbols
@@ -85,11 +84,12 @@ class Stage:
     days: int
     conninfo: str
     stored: int
+    slot_seconds: int = 1_020
     slots: itertools.count[int] = field(default_factory=itertools.count)
 
     def slot(self, history_end: datetime) -> datetime:
-        """The start of a fresh 17 minutes (whole minutes) of the free day, for one measured batch."""
-        return history_end + timedelta(seconds=next(self.slots) * 1_020)
+        """The start of fresh whole minutes of the free day (``slot_seconds``), for one measured batch."""
+        return history_end + timedelta(seconds=next(self.slots) * self.slot_seconds)
 
 
 def _build(scratch: Scratch, label: str, days: int, history_end: datetime, now: datetime, per_day: int,
@@ -119,7 +119,11 @@ def run(scratch: Scratch, rounds: int, *, growth_rows: int = 2_000_000, growth_b
     history_end = (now - timedelta(days=1)).replace(hour=0, minute=0, second=0)  # the free day starts here
     per_day = max(1, growth_rows // (len(SYMBOLS) * STAGES[-1][1]))
     seconds: dict[str, float] = {"load": 0.0, "catch_up": 0.0, "vacuum": 0.0}
-    stages = [_build(scratch, label, days, history_end, now, per_day, edition, seconds) for label, days in STAGES]
+    stages: list[Stage] = []
+    others = set(scratch.created)  # databases of other benchmarks, kept
+    # A batch spans growth_batch / 10 symbols ticks 20 ms apart: its slot holds it, in whole minutes.
+    slot_seconds = 60 * (int(growth_batch / len(SYMBOLS) * 0.02) // 60 + 2)
+    assert slot_seconds * 4 * rounds * 2 < 86_400, "the measured batches do not fit in the free day"
     day_start = history_end - timedelta(days=2)  # a whole day of history, in every stage but the empty one
     bars_expected = min(1440, per_day)
 
@@ -157,14 +161,17 @@ def run(scratch: Scratch, rounds: int, *, growth_rows: int = 2_000_000, growth_b
             return count / (time.perf_counter() - began)
 
     try:
+        for label, days in STAGES:
+            stages.append(_build(scratch, label, days, history_end, now, per_day, edition, seconds))
+            stages[-1].slot_seconds = slot_seconds
         ingested = rotate(rounds, *[functools.partial(ingest, st) for st in stages])
         for stage in stages[1:]:  # what the ingest rounds left for the rollups, not measured
             _upkeep(stage.conninfo, edition, history_end, now)
         kept = rotate(rounds, *[functools.partial(upkeep, st) for st in stages[1:]])
         queried = rotate(rounds, *[functools.partial(bars, st) for st in stages[1:]])
     finally:
-        for stage in stages:
-            scratch.drop(str(conninfo_to_dict(stage.conninfo)["dbname"]))
+        for name in set(scratch.created) - others:  # every stage database, a half-built one included
+            scratch.drop(name)
 
     def result(title: str, unit: str, measured_as: str, goal: str, points: list[tuple[Stage, list[float]]]) -> Result:
         (first, first_values), (last, last_values) = points[0], points[-1]

@@ -81,7 +81,12 @@ def run(scratch: Scratch, rounds: int, *, rows: int = 200_000, naive_rows: int =
         copy_cmd = [_psql(), conninfo, "-X", "-q", "-v", "ON_ERROR_STOP=1",
                     "-c", f"\\copy trading.stock_prices {QUOTED} FROM '{path}' CSV"]
         aconn = loop.run_until_complete(psycopg.AsyncConnection.connect(conninfo, autocommit=True))
-        apg = loop.run_until_complete(asyncpg.connect(**asyncpg_params(conninfo)))
+        try:
+            apg = loop.run_until_complete(asyncpg.connect(**asyncpg_params(conninfo)))
+        except BaseException:
+            loop.run_until_complete(aconn.close())
+            loop.close()
+            raise
         try:
             with psycopg.connect(conninfo, autocommit=True) as conn:
 

@@ -6,10 +6,11 @@ RESET ROLE;
 
 DO $revoke$
 BEGIN
-    IF pg_has_role('ops_owner', 'pg_read_all_stats', 'MEMBER')
-       AND ((SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-            OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE WITH ADMIN OPTION')) THEN
+    IF EXISTS (SELECT 1 FROM pg_auth_members
+                WHERE roleid = 'pg_read_all_stats'::regrole AND member = 'ops_owner'::regrole) THEN
         REVOKE pg_read_all_stats FROM ops_owner;
     END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'pg_read_all_stats stays granted to ops_owner (% may not revoke it)', current_user;
 END
 $revoke$;

@@ -13,14 +13,11 @@
 
 DO $grant$
 BEGIN
-    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-       OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE WITH ADMIN OPTION') THEN
-        GRANT pg_read_all_stats TO ops_owner;
-    ELSE
-        RAISE WARNING 'ops_owner was not granted pg_read_all_stats (% may not grant it): a standby cut off '
-                      'from its primary is seen late only once its WAL receiver stops; as a superuser: '
-                      'GRANT pg_read_all_stats TO ops_owner', current_user;
-    END IF;
+    GRANT pg_read_all_stats TO ops_owner;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'ops_owner was not granted pg_read_all_stats (% may not grant it): a standby cut off '
+                  'from its primary is seen late only once its WAL receiver stops; as a superuser: '
+                  'GRANT pg_read_all_stats TO ops_owner', current_user;
 END
 $grant$;
 

@@ -148,3 +148,19 @@ def test_async_read_routing(databases: tuple[str, str, str]) -> None:
         return seen
 
     assert asyncio.run(run()) == [_name(reader), _name(reader), _name(writer)]
+
+
+def test_a_reader_that_cannot_answer_the_lag_probe_is_passed_by(server: Server, fresh_db: str) -> None:
+    """A read target not migrated to 0560 (no ops_internal.replay_lag) fails the probe: the read
+    goes to the writer and the reader is passed by for a while, instead of every read raising."""
+    empty = server.create_database()
+    try:
+        pools = db.create_pools(fresh_db, [server.conninfo(empty)], max_lag=30, timeout=5)
+        try:
+            with db.read_connection(pools) as conn:
+                assert _served_by(conn) == _name(fresh_db)
+            assert list(pools.down_until) == [0]
+        finally:
+            pools.close()
+    finally:
+        server.drop_database(empty)

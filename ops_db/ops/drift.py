@@ -334,6 +334,8 @@ def expected_roles(migration_files: list[Path]) -> ExpectedRoles:
             if re.search(r"\bON\b", granted, re.IGNORECASE):
                 continue  # a privilege on an object, not a role membership
             for role in (r.strip().strip('"') for r in granted.split(",")):
+                if role.startswith("pg_"):
+                    continue  # a predefined role: granted only where the migrating role may (0560), not compared
                 for member in (m.strip().strip('"') for m in grantees.split(",")):
                     expected.memberships.add((member, role))
     return expected
@@ -364,7 +366,8 @@ def role_problems(conn: psycopg.Connection[Any], expected: ExpectedRoles) -> lis
         with conn.cursor(row_factory=class_row(_Role)) as cur:
             live = {r.name: r for r in cur.execute(q("drift_roles"), {"names": names})}
         with conn.cursor(row_factory=class_row(_Membership)) as cur:
-            memberships = {(m.member, m.role) for m in cur.execute(q("drift_role_memberships"), {"names": names})}
+            memberships = {(m.member, m.role) for m in cur.execute(q("drift_role_memberships"), {"names": names})
+                           if not m.role.startswith("pg_")}  # predefined roles: granted where allowed (0560)
     lines = []
     for name in names:
         role = live.get(name)

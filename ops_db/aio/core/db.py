@@ -31,7 +31,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ops_db.core import settings
 from ops_db.core.error_map import map_errors
-from ops_db.core.errors import DatabaseUnavailable, NotFound, StandbyConnection
+from ops_db.core.errors import DatabaseUnavailable, NotFound, OpsDbError, StandbyConnection
 from ops_db.core.queries import q
 from ops_db.core.rows import row_factory
 
@@ -292,10 +292,12 @@ READER_RETRY = 10.0  # seconds a reader that did not answer is passed by before 
 # One round trip: is the server a standby, and its replay lag (as _LAG).
 _ROLE_AND_LAG = "SELECT pg_is_in_recovery(), ops_internal.replay_lag()"
 
-# target_session_attrs that ask libpq for a standby. libpq chooses only when it connects: a pooled
-# connection stays on a standby that was promoted, or on the primary it fell back to while no
-# standby was up, for as long as the pool keeps it.
-_STANDBY_ATTRS = frozenset({"prefer-standby", "standby", "read-only"})
+# target_session_attrs that prefer a standby but take a primary when none is up. libpq chooses only
+# when it connects: a pooled connection stays on a standby that was promoted, or on the primary it
+# fell back to, for as long as the pool keeps it. (A pool on "standby" or "read-only" is not
+# drained: with no standby up it could not connect again, and its read would fail instead of
+# being served.)
+_STANDBY_ATTRS = frozenset({"prefer-standby"})
 
 
 def _prefers_standby(pool: AsyncConnectionPool) -> bool:
@@ -321,7 +323,7 @@ async def _probe(pool: AsyncConnectionPool, wait: float) -> tuple[bool, float | 
             return bool(found[0]), None if found[1] is None else float(found[1])
         except PoolTimeout:
             raise
-        except (psycopg.Error, DatabaseUnavailable):
+        except (psycopg.OperationalError, DatabaseUnavailable):  # a connection the server dropped
             if attempt == attempts:
                 raise
     return True, None
@@ -338,7 +340,9 @@ async def _fresh_reader(pools: Pools, wait: float) -> AsyncConnectionPool | None
             continue
         try:
             standby, lag = await _probe(pool, wait)
-        except (PoolTimeout, psycopg.Error, DatabaseUnavailable):
+        except (PoolTimeout, psycopg.Error, OpsDbError):
+            # Down, or it cannot answer the probe (a database not migrated to 0560, a login without
+            # EXECUTE on ops_internal.replay_lag, a recovery conflict): reads go elsewhere meanwhile.
             pools.down_until[index] = time.monotonic() + READER_RETRY
             continue
         pools.down_until.pop(index, None)

@@ -183,9 +183,10 @@ def check_replication(ctx: Context) -> CheckResult:
         seconds = float(lag or 0.0)
         return _graded("replication", seconds, f"worst replay lag of {replicas} replica(s) {fmt(seconds, 's')}")
     own = ctx.conn.execute(q("standby_lag")).fetchone()
-    if own is None or own[0] is None:
-        return CheckResult("replication", Status.CRITICAL, "this replica does not stream from its primary and has "
-                           "replayed nothing since it started", None, threshold("replication"))
+    if own is None or own[0] is None:  # not (streaming and caught up), and no commit replayed since it started
+        return CheckResult("replication", Status.WARNING, "this replica has replayed no transaction since it "
+                           "started and is not caught up with its primary (catching up, or not streaming)",
+                           None, threshold("replication"))
     seconds = float(own[0])
     return _graded("replication", seconds, f"this replica's replay lag {fmt(seconds, 's')}"
                    + ("" if seconds else " (streaming, all received replayed)"))
