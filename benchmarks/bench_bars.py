@@ -11,13 +11,12 @@ records the session TimeZone: psycopg reads timestamps faster under 'UTC' than u
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 
-from benchmarks.common import Result, Scratch, Side, alternate
+from benchmarks.common import Result, Scratch, Side, alternate, queries_per_second
 from benchmarks.data import LIQUID, shared_prices, symbols
 from ops_db import market
 from ops_db.core.queries import q
@@ -70,19 +69,6 @@ def raw_bars(conn: psycopg.Connection[Any], symbol: str, start: datetime, end: d
         return cur.execute(RAW_BARS, {"symbol": symbol, "start": start, "end": end}).fetchall()
 
 
-def queries_per_second(fetch: Callable[[], list[market.Bar]], expected: int, seconds: float) -> float:
-    """Run ``fetch`` back to back for at least ``seconds`` and MIN_QUERIES times; queries per second."""
-    count = 0
-    start = time.perf_counter()
-    while True:
-        got = fetch()
-        count += 1
-        assert len(got) == expected
-        elapsed = time.perf_counter() - start
-        if count >= MIN_QUERIES and elapsed >= seconds:
-            return count / elapsed
-
-
 def server_ms(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> float:
     """Execution time the server reports for ``query`` (EXPLAIN ANALYZE: no planning, no transfer)."""
     plan = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + query, params).fetchone()
@@ -117,8 +103,10 @@ def run(scratch: Scratch, rounds: int, *, bars_rows: int = 10_000_000, edition: 
 
         ours, base = alternate(
             rounds,
-            lambda: queries_per_second(lambda: market.bars(conn, symbol, "1m", start, end), bars_minutes, bars_seconds),
-            lambda: queries_per_second(lambda: raw_bars(conn, symbol, start, end), bars_minutes, bars_seconds),
+            lambda: queries_per_second(lambda: market.bars(conn, symbol, "1m", start, end), bars_minutes, bars_seconds,
+                                       MIN_QUERIES),
+            lambda: queries_per_second(lambda: raw_bars(conn, symbol, start, end), bars_minutes, bars_seconds,
+                                       MIN_QUERIES),
         )
         params = {"symbol": symbol, "start": start, "end": end}
         server = {"rollup": server_ms(conn, q("bars_1m"), params),

@@ -15,15 +15,13 @@ the sides alternate which goes first. Every side is checked against DISTINCT ON 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import psycopg
 from psycopg.rows import class_row
 
-from benchmarks.common import Result, Scratch, Side, alternate
+from benchmarks.common import Result, Scratch, Side, alternate, queries_per_second
 from benchmarks.data import WIDE, price_ticks, shared_prices, symbols
 from ops_db import market
 
@@ -41,19 +39,6 @@ SELECT DISTINCT ON (symbol) symbol, "timestamp", close_price, volume, vwap
 def naive(conn: psycopg.Connection[Any], names: list[str]) -> list[market.LatestPrice]:
     with conn.cursor(row_factory=class_row(market.LatestPrice)) as cur:
         return cur.execute(NAIVE, {"symbols": names}).fetchall()
-
-
-def queries_per_second(fetch: Callable[[], list[market.LatestPrice]], expected: int, seconds: float) -> float:
-    """Run ``fetch`` back to back for at least ``seconds`` and MIN_QUERIES times; queries per second."""
-    count = 0
-    start = time.perf_counter()
-    while True:
-        got = fetch()
-        count += 1
-        assert len(got) == expected
-        elapsed = time.perf_counter() - start
-        if count >= MIN_QUERIES and elapsed >= seconds:
-            return count / elapsed
 
 
 def row_count(conn: psycopg.Connection[Any]) -> int:
@@ -77,8 +62,8 @@ def versus_distinct_on(scratch: Scratch, rounds: int, shared: dict[str, Any], me
         assert len(ours_rows) == len(names), f"expected {len(names)} symbols, got {len(ours_rows)}"
         ours, base = alternate(
             rounds,
-            lambda: queries_per_second(lambda: market.latest_prices(conn, names), len(names), seconds),
-            lambda: queries_per_second(lambda: naive(conn, names), len(names), 0),
+            lambda: queries_per_second(lambda: market.latest_prices(conn, names), len(names), seconds, MIN_QUERIES),
+            lambda: queries_per_second(lambda: naive(conn, names), len(names), 0, MIN_QUERIES),
         )
     return Result("latest prices", f"latest price of {len(names)} symbols (one key probe a symbol) ÷ naive "
                   f"DISTINCT ON, {total:,} price rows", Side("ops_db.market.latest_prices", "queries/s", ours),
@@ -116,8 +101,10 @@ def with_more_history(scratch: Scratch, rounds: int, end: Any, days: int, tick_m
             assert figures["with"]["newest"] == figures["without"]["newest"], "the newest ticks differ"
             longer, shorter = alternate(
                 rounds,
-                lambda: queries_per_second(lambda: market.latest_prices(long, names), len(names), seconds),
-                lambda: queries_per_second(lambda: market.latest_prices(short, names), len(names), seconds),
+                lambda: queries_per_second(lambda: market.latest_prices(long, names), len(names), seconds,
+                                           MIN_QUERIES),
+                lambda: queries_per_second(lambda: market.latest_prices(short, names), len(names), seconds,
+                                           MIN_QUERIES),
             )
     finally:
         scratch.drop(short_db)

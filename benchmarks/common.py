@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,6 +92,20 @@ def rotate(rounds: int, *sides: Callable[[], float]) -> list[list[float]]:
             index = (i + k) % len(sides)
             figures[index].append(sides[index]())
     return figures
+
+
+def queries_per_second(fetch: Callable[[], Sized], expected: int, seconds: float, min_queries: int = 1) -> float:
+    """Run ``fetch`` back to back for at least ``seconds`` and ``min_queries`` times, each result
+    checked to hold ``expected`` rows; queries per second."""
+    count = 0
+    start = time.perf_counter()
+    while True:
+        got = fetch()
+        count += 1
+        assert len(got) == expected, f"expected {expected} rows, got {len(got)}"
+        elapsed = time.perf_counter() - start
+        if count >= min_queries and elapsed >= seconds:
+            return count / elapsed
 
 
 @contextmanager
