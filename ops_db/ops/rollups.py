@@ -105,7 +105,7 @@ def rollup_status(conn: psycopg.Connection[Any]) -> list[RollupStatus]:
         return cur.execute(q("rollup_status")).fetchall()
 
 
-@api
+@api(atomic=False)  # refresh_continuous_aggregate() refuses to run inside a transaction block
 def refresh_continuous_aggregates(conn: psycopg.Connection[Any], start: datetime | None = None,
                                   end: datetime | None = None) -> None:
     """timescale edition, autocommit connection: materialize every aggregate now, finest first.
