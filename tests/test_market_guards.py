@@ -284,17 +284,24 @@ def test_system_event_text_is_bounded(db: psycopg.Connection[Any], field: str, a
     assert db.execute("SELECT 1").fetchone() == (1,)  # the caller's transaction is still usable
 
 
-def test_text_checks_are_named_and_validated(db: psycopg.Connection[Any]) -> None:
-    names = {r[0] for r in db.execute(
-        "SELECT conname FROM pg_constraint WHERE convalidated AND conname LIKE ANY"
-        " (ARRAY['%\\_valid', '%\\_bounded'])").fetchall()}
+def test_text_checks_are_named_and_validated(db: psycopg.Connection[Any], server: Server) -> None:
+    rows = db.execute(
+        "SELECT conname, convalidated FROM pg_constraint WHERE conname LIKE ANY"
+        " (ARRAY['%\\_valid', '%\\_bounded'])").fetchall()
+    validated = {name for name, valid in rows if valid}
     expected = {"signals_strategy_valid", "signals_model_version_valid", "signals_reasoning_valid"}
     for table in ("system_events_routine", "system_events_critical"):
         expected |= {f"{table}_{c}_valid" for c in ("component", "event_type", "message")}
         expected |= {f"{table}_{c}_bounded" for c in ("timestamp", "created_at")}
-    for table in ("stock_prices", "options_data", "market_events", "signals"):
+    hypertables = ("stock_prices", "options_data", "market_events", "signals")
+    for table in hypertables:
         expected |= {f"{table}_timestamp_bounded", f"{table}_created_at_bounded"}
-    assert expected <= names
+    # The timescale edition (2.28) refuses VALIDATE CONSTRAINT on a hypertable with columnstore
+    # enabled: 0521 leaves those NOT VALID with a warning; they check every new row all the same.
+    unvalidatable = ({f"{t}_{c}_bounded" for t in ("stock_prices", "options_data") for c in ("timestamp", "created_at")}
+                     if server.edition == "timescale" else set())
+    assert expected <= {name for name, _ in rows}
+    assert expected - unvalidatable <= validated
 
 
 def test_the_window_is_the_one_the_checks_use(db: psycopg.Connection[Any]) -> None:
