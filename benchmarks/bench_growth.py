@@ -10,7 +10,8 @@ stages are measured side by side, rotating which goes first each round:
 - **ingest**: ``ops_db.market.ingest_prices`` of a fresh ``growth_batch``-tick batch into the free
   day, rows/s (the count checked after each batch);
 - **upkeep**: one minute of new ticks (10 symbols, 10 a second each), then ``ops-db maintain``
-  (apache) or a refresh of every continuous aggregate over that minute (timescale), runs/s; the
+  (apache) or a refresh of every continuous aggregate over the day holding that minute (timescale,
+  which refuses a window smaller than a bucket), runs/s; the
   bars of that minute are checked against the ticks;
 - **bars**: ``ops_db.market.bars`` of one symbol, 1-minute bars over one day of the history,
   queries/s (the bar count checked).
@@ -68,8 +69,11 @@ def _upkeep(conninfo: str, edition: str, start: datetime, end: datetime) -> floa
     """Seconds of the upkeep a desk runs after new ticks: maintain (apache), the aggregates' refresh (timescale)."""
     began = time.perf_counter()
     if edition == "timescale":
+        # TimescaleDB refuses a window smaller than one bucket of each aggregate (1d the widest):
+        # the day holding the new ticks.
+        day = start.replace(hour=0, minute=0, second=0, microsecond=0)
         with psycopg.connect(conninfo, autocommit=True) as conn:
-            rollups.refresh_continuous_aggregates(conn, start, end)
+            rollups.refresh_continuous_aggregates(conn, day, max(end, day + timedelta(days=1)))
     else:
         report = maintain(conninfo)
         assert not report.failed, f"maintain failed: {report.failed}"

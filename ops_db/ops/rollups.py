@@ -112,13 +112,13 @@ def refresh_continuous_aggregates(conn: psycopg.Connection[Any], start: datetime
 
     Policies normally do this; the demo and tests call it where no background worker runs.
     """
-    if not conn.autocommit or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-        raise ValidationError("refreshing continuous aggregates needs a connection in autocommit mode, outside a "
-                              "transaction (TimescaleDB refuses it inside a transaction block)")
     latest = datetime.now(UTC) + timedelta(days=1)
     for field, value in (("start", start), ("end", end)):
         if value is not None and not datetime(2000, 1, 1, tzinfo=UTC) <= value <= latest:
             raise ValidationError(f"{field} must be from 2000-01-01 to one day from now, got {value.isoformat()}")
+    if not conn.autocommit or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        raise ValidationError("refreshing continuous aggregates needs a connection in autocommit mode, outside a "
+                              "transaction (TimescaleDB refuses it inside a transaction block)")
     with map_errors():
         names = [s.name for s in rollup_status(conn)]
         for name in names:
