@@ -265,7 +265,7 @@ SELECT 'compression settings' AS kind, coalesce(quote_ident(a.view_schema) || '.
 SELECT 'continuous aggregate' AS kind, format('%I.%I', a.view_schema, a.view_name) AS name,
        format('%I.%I', a.view_schema, a.view_name) AS parent,
        jsonb_build_object('materialized only', a.materialized_only, 'compression', a.compression_enabled,
-                          'finalized', a.finalized, 'owner', a.view_owner) AS attrs
+                          'owner', a.view_owner) AS attrs
   FROM timescaledb_information.continuous_aggregates a
  WHERE a.view_schema IN ('trading', 'ops_internal')
 
