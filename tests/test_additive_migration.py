@@ -55,7 +55,7 @@ def add_column_everywhere(conninfo: str) -> list[str]:
     return altered
 
 
-def _runnable(edition: str) -> dict[str, Callable[..., Any]]:
+def _runnable() -> dict[str, Callable[..., Any]]:
     """Every public function with a baseline that runs on a connection in a transaction."""
     # Autocommit only: order_updates (below) and refresh_continuous_aggregates (TimescaleDB refuses
     # a refresh inside a transaction block; the demo and the timescale tests call it).
@@ -68,7 +68,7 @@ def _run_baselines(conn: psycopg.Connection[Any], world: bad_input.World, editio
     counts = bad_input._counts_query(bad_input._tables(conn))
     table = bad_input.baselines(world)
     failed: dict[str, str] = {}
-    for name, func in _runnable(edition).items():
+    for name, func in _runnable().items():
         problem = bad_input.run_case(conn, counts, func, table[name], None)
         if problem is not None:
             failed[name] = problem
@@ -100,7 +100,7 @@ def test_every_public_function_works_on_a_database_migrated_before_it(server: Se
     world = _world(fresh_db)
     altered = add_column_everywhere(fresh_db)
     assert {"trading.staged_orders", "trading.stock_prices", "trading.strategies"} <= set(altered)
-    assert len(_runnable(server.edition)) >= 60, "the baselines of tests/test_bad_input.py were lost"
+    assert len(_runnable()) >= 60, "the baselines of tests/test_bad_input.py were lost"
     with psycopg.connect(fresh_db) as conn:
         failed = _run_baselines(conn, world, server.edition)
     assert not failed, f"{len(failed)} public functions broke on the additive migration:\n{_report(failed)}"

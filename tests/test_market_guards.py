@@ -293,8 +293,7 @@ def test_text_checks_are_named_and_validated(db: psycopg.Connection[Any], server
     for table in ("system_events_routine", "system_events_critical"):
         expected |= {f"{table}_{c}_valid" for c in ("component", "event_type", "message")}
         expected |= {f"{table}_{c}_bounded" for c in ("timestamp", "created_at")}
-    hypertables = ("stock_prices", "options_data", "market_events", "signals")
-    for table in hypertables:
+    for table in ("stock_prices", "options_data", "market_events", "signals"):
         expected |= {f"{table}_timestamp_bounded", f"{table}_created_at_bounded"}
     # The timescale edition (2.28) refuses VALIDATE CONSTRAINT on a hypertable with columnstore
     # enabled: 0521 leaves those NOT VALID with a warning; they check every new row all the same.

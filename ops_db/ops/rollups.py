@@ -117,8 +117,8 @@ def refresh_continuous_aggregates(conn: psycopg.Connection[Any], start: datetime
         if value is not None and not datetime(2000, 1, 1, tzinfo=UTC) <= value <= latest:
             raise ValidationError(f"{field} must be from 2000-01-01 to one day from now, got {value.isoformat()}")
     if not conn.autocommit or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-        raise ValidationError("refreshing continuous aggregates needs a connection in autocommit mode, outside a "
-                              "transaction (TimescaleDB refuses it inside a transaction block)")
+        raise ValidationError("conn must be in autocommit mode, outside a transaction: TimescaleDB refuses to "
+                              "refresh continuous aggregates inside a transaction block")
     with map_errors():
         names = [s.name for s in rollup_status(conn)]
         for name in names:
