@@ -11,6 +11,7 @@ The work happens in SQL functions (sql/schema/100_market_maintenance.sql), so ps
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from psycopg.rows import class_row
 
 from ops_db.core.contract import api
 from ops_db.core.error_map import map_errors
-from ops_db.core.errors import ValidationError
+from ops_db.core.errors import RetryableConflict, ValidationError
 from ops_db.core.queries import q
 
 
@@ -51,6 +52,10 @@ class _Refreshed:
 
 # The raw hypertables rollups are built from: refresh_rollup_tables names one of them (instead
 # of a rollup) in the rows that report skipped changes.
+# How long refresh_continuous_aggregates waits, in all, for other sessions' refreshes of the same
+# aggregates to end (TimescaleDB refuses a refresh whose window overlaps one in progress).
+REFRESH_CONFLICT_WAIT = 60.0
+
 _RAW_TABLES = frozenset({"trading.stock_prices", "trading.options_data", "trading.signals"})
 
 
@@ -110,7 +115,11 @@ def refresh_continuous_aggregates(conn: psycopg.Connection[Any], start: datetime
                                   end: datetime | None = None) -> None:
     """timescale edition, autocommit connection: materialize every aggregate now, finest first.
 
-    Policies normally do this; the demo and tests call it where no background worker runs.
+    Policies normally do this; the demo and tests call it where no background worker runs. An
+    aggregate another session is refreshing over an overlapping window (a policy's run, another
+    caller: TimescaleDB refuses the second) is tried again until that refresh is done, for at
+    most ``REFRESH_CONFLICT_WAIT`` seconds in all; then RetryableConflict says which aggregates were
+    refreshed and which were not.
     """
     latest = datetime.now(UTC) + timedelta(days=1)
     for field, value in (("start", start), ("end", end)):
@@ -121,5 +130,21 @@ def refresh_continuous_aggregates(conn: psycopg.Connection[Any], start: datetime
                               "refresh continuous aggregates inside a transaction block")
     with map_errors():
         names = [s.name for s in rollup_status(conn)]
-        for name in names:
-            conn.execute(q("refresh_continuous_aggregate"), {"name": name, "start": start, "end": end})
+    deadline = time.monotonic() + REFRESH_CONFLICT_WAIT
+    for n, name in enumerate(names):
+        pause = 0.05
+        while True:
+            try:
+                with map_errors():
+                    conn.execute(q("refresh_continuous_aggregate"), {"name": name, "start": start, "end": end})
+                break
+            except RetryableConflict as exc:
+                # Each CALL commits on its own: the aggregates before this one stay refreshed.
+                if time.monotonic() + pause > deadline:
+                    cause = exc.__cause__
+                    primary = cause.diag.message_primary if isinstance(cause, psycopg.Error) else None
+                    raise RetryableConflict(
+                        f"{primary or name} (tried for {REFRESH_CONFLICT_WAIT:g} s); refreshed: "
+                        f"{', '.join(names[:n]) or 'none'}; not refreshed: {', '.join(names[n:])}: try again") from exc
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
