@@ -95,4 +95,3 @@ bench-scale: install timescaledb  ## the growth curves at full size (a year of 1
 	$(BIN)/ops-db db up
 	$(BIN)/python -m benchmarks.run --only growth --rounds 3 --growth-rows 100000000 --growth-batch 200000 $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.plot
-	cp benchmarks/results/latest.json benchmarks/img/growth.json

@@ -2,6 +2,8 @@
 
     python -m benchmarks.plot [RESULTS_JSON] [OUT_DIR]   (defaults: benchmarks/results/latest.json, benchmarks/img)
 
+Files are named by the edition the run measured (``growth-ingest-apache.png``...), and the JSON is
+kept beside them as ``growth-<edition>.json``, so the two editions' curves live side by side.
 x: rows stored (log scale); y: the figure at that size ÷ the figure at the first size, each round
 a dot and the median a line; the goal is drawn as a dashed line.
 """
@@ -20,12 +22,12 @@ matplotlib.use("Agg")  # no display: files only
 import matplotlib.pyplot as plt
 
 HERE = Path(__file__).resolve().parent
-NAMES = {"ingest as the table grows": "growth-ingest.png", "rollup upkeep as the table grows": "growth-upkeep.png",
-         "bars as history grows": "growth-bars.png"}
+NAMES = {"ingest as the table grows": "growth-ingest", "rollup upkeep as the table grows": "growth-upkeep",
+         "bars as history grows": "growth-bars"}
 
 
-def plot(results: list[dict[str, Any]], out: Path) -> list[Path]:
-    """Write one PNG per growth result into ``out``; the files written."""
+def plot(results: list[dict[str, Any]], out: Path, edition: str) -> list[Path]:
+    """Write one PNG per growth result into ``out``, named for ``edition``; the files written."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for result in results:
@@ -48,10 +50,10 @@ def plot(results: list[dict[str, Any]], out: Path) -> list[Path]:
         ax.set_xlabel("price rows stored (an empty table drawn at 1)")
         ax.set_ylabel(f"÷ {curve[0]['stage']}")
         ax.set_ylim(bottom=0)
-        ax.set_title(f"{result['name']} ({result['ours']['unit']})", fontsize=10)
+        ax.set_title(f"{result['name']} ({result['ours']['unit']}, {edition} edition)", fontsize=10)
         ax.legend(fontsize=8, loc="lower left")
         fig.tight_layout()
-        target = out / NAMES[result["name"]]
+        target = out / f"{NAMES[result['name']]}-{edition}.png"
         fig.savefig(target)
         plt.close(fig)
         written.append(target)
@@ -61,8 +63,14 @@ def plot(results: list[dict[str, Any]], out: Path) -> list[Path]:
 def main(argv: list[str]) -> int:
     source = Path(argv[0]) if argv else HERE / "results" / "latest.json"
     out = Path(argv[1]) if len(argv) > 1 else HERE / "img"
-    for path in plot(json.loads(source.read_text())["results"], out):
+    run = json.loads(source.read_text())
+    edition = run["machine"]["edition"]
+    for path in plot(run["results"], out, edition):
         print(f"wrote {path}")
+    kept = out / f"growth-{edition}.json"
+    if kept.resolve() != source.resolve():
+        kept.write_text(source.read_text())
+        print(f"wrote {kept}")
     return 0
 
 

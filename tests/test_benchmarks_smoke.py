@@ -102,6 +102,7 @@ def test_growth_curves_measure_every_stage_side_by_side(scratch: Scratch, server
     assert scratch.created == []  # every stage database dropped
     from benchmarks import plot
 
-    written = plot.plot([r.as_json() for r in results], tmp_path)
-    assert [p.name for p in written] == ["growth-ingest.png", "growth-upkeep.png", "growth-bars.png"]
+    written = plot.plot([r.as_json() for r in results], tmp_path, server.edition)
+    curves = ("ingest", "upkeep", "bars")
+    assert [p.name for p in written] == [f"growth-{curve}-{server.edition}.png" for curve in curves]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
