@@ -21,7 +21,7 @@ run: install timescaledb  ## everything installed, local database up, migrated, 
 	$(BIN)/ops-db status
 	@$(MAKE) --no-print-directory reports
 
-test: install $(SQUAWK_STAMP) timescaledb browser ha-tools  ## everything installed (the migration linter too), the whole suite
+test: install $(SQUAWK_STAMP) $(UNASYNCD_STAMP) timescaledb browser ha-tools  ## everything installed (the migration linter too), the whole suite
 	$(BIN)/pytest
 
 check: install $(SQUAWK_STAMP) $(UNASYNCD_STAMP)  ## lint, types, migration linter, shell scripts: what CI runs

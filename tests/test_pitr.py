@@ -27,7 +27,7 @@ from psycopg.conninfo import make_conninfo
 
 from ops_db import market
 from ops_db.ledger import orders, strategies
-from ops_db.ops.cluster import LocalCluster, free_port
+from ops_db.ops.cluster import LocalCluster, free_port, pg_bindir
 from ops_db.ops.health.model import Status
 from ops_db.ops.nodes import run_as_server
 from ops_db.ops.pitr import Layout, backup_health
@@ -47,6 +47,7 @@ class Setup:
     def pitr(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "PITR_"))}
         env["PGBACKREST_CONFIG"] = str(self.layout.config)
+        env["PG_BINDIR"] = str(self.primary.bindir or pg_bindir())  # the restored copy runs what the primary runs
         return subprocess.run(["bash", PITR, *args], capture_output=True, text=True, env=env, timeout=timeout,
                               check=False)
 
