@@ -30,8 +30,6 @@
 
 CREATE EXTENSION IF NOT EXISTS timescaledb WITH SCHEMA public;
 
-COMMENT ON EXTENSION timescaledb IS 'Enables scalable inserts and complex queries for time-series data (Apache 2 Edition)';
-
 -- SCHEMA ops_internal
 
 CREATE SCHEMA ops_internal;
@@ -3728,10 +3726,6 @@ CREATE INDEX system_health_checked_at_idx ON trading.system_health USING btree (
 
 CREATE INDEX system_health_component_idx ON trading.system_health USING btree (component, checked_at DESC);
 
--- TRIGGER ops_internal.system_events_critical ts_insert_blocker
-
--- TRIGGER ops_internal.system_events_routine ts_insert_blocker
-
 -- TRIGGER trading.executions executions_apply_fill
 
 CREATE TRIGGER executions_apply_fill BEFORE INSERT ON trading.executions FOR EACH ROW EXECUTE FUNCTION ops_internal.executions_apply_fill();
@@ -3791,26 +3785,6 @@ CREATE TRIGGER stock_prices_rollup_log_update AFTER UPDATE ON trading.stock_pric
 -- TRIGGER trading.system_events system_events_route
 
 CREATE TRIGGER system_events_route INSTEAD OF INSERT ON trading.system_events FOR EACH ROW EXECUTE FUNCTION ops_internal.route_system_event();
-
--- TRIGGER trading.agent_decisions ts_insert_blocker
-
--- TRIGGER trading.data_quality ts_insert_blocker
-
--- TRIGGER trading.market_events ts_insert_blocker
-
--- TRIGGER trading.options_data ts_insert_blocker
-
--- TRIGGER trading.order_events ts_insert_blocker
-
--- TRIGGER trading.performance_metrics ts_insert_blocker
-
--- TRIGGER trading.portfolio_snapshots ts_insert_blocker
-
--- TRIGGER trading.signals ts_insert_blocker
-
--- TRIGGER trading.stock_prices ts_insert_blocker
-
--- TRIGGER trading.system_health ts_insert_blocker
 
 -- FK CONSTRAINT trading.executions executions_order_id_fkey
 

@@ -3,7 +3,8 @@
 ``pg_dump --schema-only`` of a freshly migrated database (apache edition), made deterministic
 and readable: no SET lines, no ``\\restrict`` keys, no owners, no dump-version banner, no
 TimescaleDB catalog or chunk schemas (``_timescaledb_*``, ``timescaledb_*``) and none of the
-``ts_insert_blocker`` triggers TimescaleDB puts on every hypertable; one ``-- TYPE name`` line
+``ts_insert_blocker`` triggers TimescaleDB puts on every hypertable (before 2.28), no comment on
+the extension (its wording changes between releases); one ``-- TYPE name`` line
 heads each object instead of pg_dump's three-line banner. Kept: the extension, the schemas
 ``trading`` and ``ops_internal`` and the migrations' bookkeeping in ``public``, every table,
 view, function, trigger, index, constraint, grant, default privilege and comment. Added: the
@@ -66,6 +67,9 @@ _DROP_LINE = re.compile(
     re.M,
 )
 _INSERT_BLOCKER = re.compile(r"^CREATE TRIGGER ts_insert_blocker [^\n]*\n", re.M)
+# What differs between TimescaleDB releases of one edition: the insert blockers' headings (2.28 has
+# no such triggers) and the extension's comment (2.28 names the apache license "Community").
+_RELEASE_LINES = re.compile(r"^(-- TRIGGER \S+ ts_insert_blocker|COMMENT ON EXTENSION timescaledb IS [^\n]*)\n", re.M)
 
 
 def _role_names() -> list[str]:
@@ -112,6 +116,7 @@ def tidy(dump: str) -> str:
     text = _DROP_LINE.sub("", dump)
     text = _INSERT_BLOCKER.sub("", text)
     text = _BANNER.sub(_banner, text)
+    text = _RELEASE_LINES.sub("", text)
     text = re.sub(r"^--\n", "", text, flags=re.M)  # what is left of the removed banner lines
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip() + "\n"
