@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from psycopg.rows import class_row
+from psycopg.rows import class_row, tuple_row
 
 from ops_db.core.contract import api
 from ops_db.core.error_map import map_errors
@@ -132,7 +132,8 @@ def refresh_continuous_aggregates(conn: psycopg.Connection[Any], start: datetime
                               "refresh continuous aggregates inside a transaction block")
     with map_errors():
         names = [s.name for s in rollup_status(conn)]
-        one_pass = conn.execute(q("refresh_takes_options")).fetchone() == (True,)
+        with conn.cursor(row_factory=tuple_row) as cur:  # whatever row factory the caller's connection has
+            one_pass = cur.execute(q("refresh_takes_options")).fetchone() == (True,)
     query = q("refresh_continuous_aggregate_one_pass" if one_pass else "refresh_continuous_aggregate")
     deadline = time.monotonic() + REFRESH_CONFLICT_WAIT
     for n, name in enumerate(names):
