@@ -50,12 +50,12 @@ class _Refreshed:
     done: bool
 
 
-# The raw hypertables rollups are built from: refresh_rollup_tables names one of them (instead
-# of a rollup) in the rows that report skipped changes.
 # How long refresh_continuous_aggregates waits, in all, for other sessions' refreshes of the same
 # aggregates to end (TimescaleDB refuses a refresh whose window overlaps one in progress).
 REFRESH_CONFLICT_WAIT = 60.0
 
+# The raw hypertables rollups are built from: refresh_rollup_tables names one of them (instead
+# of a rollup) in the rows that report skipped changes.
 _RAW_TABLES = frozenset({"trading.stock_prices", "trading.options_data", "trading.signals"})
 
 
