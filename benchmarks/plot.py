@@ -65,10 +65,11 @@ def main(argv: list[str]) -> int:
     out = Path(argv[1]) if len(argv) > 1 else HERE / "img"
     run = json.loads(source.read_text())
     edition = run["machine"]["edition"]
-    for path in plot(run["results"], out, edition):
+    written = plot(run["results"], out, edition)
+    for path in written:
         print(f"wrote {path}")
     kept = out / f"growth-{edition}.json"
-    if kept.resolve() != source.resolve():
+    if written and kept.resolve() != source.resolve():  # a run without growth curves keeps the old JSON
         kept.write_text(source.read_text())
         print(f"wrote {kept}")
     return 0

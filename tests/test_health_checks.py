@@ -91,10 +91,10 @@ def test_any_disabled_user_trigger_on_a_trading_table_is_at_least_a_warning(fres
 
 @pytest.mark.parametrize("where", ["hypertable", "chunk"])
 def test_the_audit_trail_trigger_disabled_in_the_catalog_is_critical(fresh_db: str, where: str) -> None:
-    """TimescaleDB before 2.28 refuses DISABLE TRIGGER on a hypertable and on its chunks, 2.28 takes
-    it; either way the table's owner or a superuser can disable the trigger, on the hypertable or
-    on one chunk (row triggers are copied onto every chunk): by ALTER TABLE where it is taken, else
-    by editing pg_trigger."""
+    """TimescaleDB before 2.28 refuses DISABLE TRIGGER on a hypertable and on its chunks (a
+    superuser can still edit pg_trigger); 2.28 takes it from the table's owner. Either way the
+    trigger can be disabled on the hypertable or on one chunk (row triggers are copied onto every
+    chunk): here by ALTER TABLE where it is taken, else by editing pg_trigger."""
     with psycopg.connect(fresh_db) as conn:
         stage(conn, strategy(conn).id)  # writes the first audit event: order_events gets a chunk
         conn.commit()

@@ -289,6 +289,9 @@ GENERIC: Mapping[str, str] = {
     "positions_status_valid": _DERIVED + " (fills and close_position move positions)",
     "signal_performance_1d_key": "a rollup table written only by maintain (apache edition)",
 }
+# Constraints of the apache edition's rollup tables: the timescale edition's continuous aggregates
+# (the same names, as views) have none of them.
+APACHE_ONLY = frozenset({"signal_performance_1d_key"})
 # Primary keys: ids come from identity columns, and natural keys (a tick's symbol and time) are
 # handled by the functions that write them (ingest skips what is stored), so none is a client's
 # refusal to word; their names end in _pkey.

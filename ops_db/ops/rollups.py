@@ -119,8 +119,9 @@ def refresh_continuous_aggregates(conn: psycopg.Connection[Any], start: datetime
     aggregate is refreshed in one pass over the window (TimescaleDB 2.28 would split it into
     batches of 10 buckets: a year of 1-minute buckets took 3 min 49 s instead of 1.0 s). An
     aggregate another session is refreshing over an overlapping window (a policy's run, another
-    caller: TimescaleDB refuses the second) is tried again until that refresh is done, for at
-    most ``REFRESH_CONFLICT_WAIT`` seconds in all; then RetryableConflict says which aggregates were
+    caller: TimescaleDB refuses the second) is tried again until that refresh is done; after
+    ``REFRESH_CONFLICT_WAIT`` seconds of such waiting in all (refused attempts and the pauses
+    between them, not this call's own refreshing), RetryableConflict says which aggregates were
     refreshed and which were not.
     """
     latest = datetime.now(UTC) + timedelta(days=1)
@@ -135,21 +136,27 @@ def refresh_continuous_aggregates(conn: psycopg.Connection[Any], start: datetime
         with conn.cursor(row_factory=tuple_row) as cur:  # whatever row factory the caller's connection has
             one_pass = cur.execute(q("refresh_takes_options")).fetchone() == (True,)
     query = q("refresh_continuous_aggregate_one_pass" if one_pass else "refresh_continuous_aggregate")
-    deadline = time.monotonic() + REFRESH_CONFLICT_WAIT
+    waited = 0.0  # in refused attempts and the pauses between them, over the whole call
     for n, name in enumerate(names):
         pause = 0.05
         while True:
+            began = time.monotonic()
             try:
                 with map_errors():
                     conn.execute(query, {"name": name, "start": start, "end": end})
                 break
             except RetryableConflict as exc:
                 # Each CALL commits on its own: the aggregates before this one stay refreshed.
-                if time.monotonic() + pause > deadline:
+                waited += time.monotonic() - began
+                if waited >= REFRESH_CONFLICT_WAIT:
                     cause = exc.__cause__
-                    primary = cause.diag.message_primary if isinstance(cause, psycopg.Error) else None
+                    diag = cause.diag if isinstance(cause, psycopg.Error) else None
+                    what = (diag.message_primary if diag else None) or f"could not refresh {name}"
+                    detail = f" ({diag.message_detail})" if diag and diag.message_detail else ""
                     raise RetryableConflict(
-                        f"{primary or name} (tried for {REFRESH_CONFLICT_WAIT:g} s); refreshed: "
+                        f"{what}{detail}, after waiting {waited:.1f} s for other refreshes; refreshed: "
                         f"{', '.join(names[:n]) or 'none'}; not refreshed: {', '.join(names[n:])}: try again") from exc
-                time.sleep(pause)
+                nap = min(pause, REFRESH_CONFLICT_WAIT - waited)
+                time.sleep(nap)
+                waited += nap
                 pause = min(pause * 2, 1.0)

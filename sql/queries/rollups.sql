@@ -19,15 +19,16 @@ CALL refresh_continuous_aggregate(%(name)s::regclass, %(start)s::timestamptz, %(
 
 -- name: refresh_continuous_aggregate_one_pass
 -- refresh_continuous_aggregate in one pass over the window: since 2.28 TimescaleDB splits a manual
--- refresh into batches of 10 buckets each (a year of 1-minute buckets: 3 min 49 s, not 1.0 s).
+-- refresh into committed batches of 10 buckets each (a year of 1-minute buckets: 3 min 49 s, not 1.0 s).
 -- Releases from 2.21 to 2.27 take the options argument and ignore this key.
 CALL refresh_continuous_aggregate(%(name)s::regclass, %(start)s::timestamptz, %(end)s::timestamptz,
                                   options => '{"buckets_per_batch": 0}'::jsonb)
 
 -- name: refresh_takes_options
 -- Whether refresh_continuous_aggregate has its options argument (TimescaleDB 2.21 and later).
-SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'refresh_continuous_aggregate'
-                                        AND 'options' = ANY (proargnames))
+SELECT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_extension e ON e.extnamespace = p.pronamespace
+                WHERE e.extname = 'timescaledb' AND p.proname = 'refresh_continuous_aggregate'
+                  AND 'options' = ANY (p.proargnames))
 
 -- name: maintain_lock_holders
 -- Who holds ops-db maintain's advisory lock (a bigint key: classid high, objid low half), and
