@@ -23,6 +23,7 @@ from ops_db.core.contract import api
 from ops_db.core.error_map import map_errors
 from ops_db.core.errors import RetryableConflict, ValidationError
 from ops_db.core.queries import q
+from ops_db.ops.migration_locks import backoff
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def refresh_continuous_aggregates(conn: psycopg.Connection[Any], start: datetime
     query = q("refresh_continuous_aggregate_one_pass" if one_pass else "refresh_continuous_aggregate")
     waited = 0.0  # in refused attempts and the pauses between them, over the whole call
     for n, name in enumerate(names):
-        pause = 0.05
+        attempt = 0
         while True:
             began = time.monotonic()
             try:
@@ -156,7 +157,7 @@ def refresh_continuous_aggregates(conn: psycopg.Connection[Any], start: datetime
                     raise RetryableConflict(
                         f"{what}{detail}, after waiting {waited:.1f} s for other refreshes; refreshed: "
                         f"{', '.join(names[:n]) or 'none'}; not refreshed: {', '.join(names[n:])}: try again") from exc
-                nap = min(pause, REFRESH_CONFLICT_WAIT - waited)
+                attempt += 1
+                nap = min(backoff(attempt, base=0.05, cap=1.0), REFRESH_CONFLICT_WAIT - waited)
                 time.sleep(nap)
                 waited += nap
-                pause = min(pause * 2, 1.0)
